@@ -146,3 +146,8 @@ class TraceView:
     root_causes: tuple[RootCause, ...]
     entry_point: NodeKey | None
     revision: int = 0
+    # Filter keywords `availabilityzone`, `instance.id`, `resource.arn`: the values of those fields
+    # on any segment of the trace (aws.ec2.availability_zone, aws.ec2.instance_id, resource_arn).
+    availability_zones: tuple[str, ...] = ()
+    instance_ids: tuple[str, ...] = ()
+    resource_arns: tuple[str, ...] = ()
