@@ -1,0 +1,112 @@
+"""Facts read from one segment or subsegment document, shared by the trace view and the store.
+
+X-Ray documents say the same thing in two ways: HTTP status codes and the `error` / `throttle` /
+`fault` flags. The Python SDK sets `fault` on every botocore `ClientError` even when DynamoDB
+answered 400, so a flag-only reading would paint a ConditionalCheckFailedException red. Reading the
+status first (4xx error, 429 throttle, 5xx fault) and the flags only when no failing status was
+recorded keeps those calls yellow, as the story of this project needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from xray_local.traceview import Call
+
+__all__ = [
+    "INFERRED_NAMESPACES",
+    "call_of",
+    "first_exception",
+    "http_status",
+    "iter_subsegments",
+    "outcome",
+]
+
+#: Subsegment namespaces that stand for a call to another node of the graph.
+INFERRED_NAMESPACES = frozenset({"aws", "remote"})
+
+
+def http_status(doc: dict[str, Any]) -> int | None:
+    """The recorded `http.response.status`, or None when absent or not an integer."""
+    http = doc.get("http")
+    if not isinstance(http, dict):
+        return None
+    response = http.get("response")
+    if not isinstance(response, dict):
+        return None
+    status = response.get("status")
+    if isinstance(status, bool) or not isinstance(status, int | float):
+        return None
+    return int(status)
+
+
+def outcome(doc: dict[str, Any]) -> tuple[bool, bool, bool]:
+    """(error, throttle, fault), mutually exclusive: the status decides, else the flags."""
+    status = http_status(doc)
+    if status is not None and status >= 400:
+        if status == 429:
+            return False, True, False
+        if status >= 500:
+            return False, False, True
+        return True, False, False
+    if doc.get("fault") is True:
+        return False, False, True
+    if doc.get("throttle") is True:
+        return False, True, False
+    if doc.get("error") is True:
+        return True, False, False
+    return False, False, False
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def call_of(doc: dict[str, Any]) -> Call | None:
+    """The Call a finished document records, or None while it is still in progress."""
+    start = _number(doc.get("start_time"))
+    end = _number(doc.get("end_time"))
+    if start is None or end is None or doc.get("in_progress") is True:
+        return None
+    error, throttle, fault = outcome(doc)
+    return Call(
+        start_time=start,
+        response_time=max(0.0, end - start),
+        ok=not (error or throttle or fault),
+        error=error,
+        throttle=throttle,
+        fault=fault,
+        http_status=http_status(doc),
+    )
+
+
+def iter_subsegments(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The direct subsegments of a document that are JSON objects (malformed ones skipped)."""
+    subs = doc.get("subsegments")
+    if isinstance(subs, list):
+        for sub in subs:
+            if isinstance(sub, dict):
+                yield sub
+
+
+def first_exception(doc: dict[str, Any]) -> tuple[str | None, str | None, bool]:
+    """(type, message, remote) of the first exception in `cause`, or (None, None, False)."""
+    cause = doc.get("cause")
+    if not isinstance(cause, dict):
+        return None, None, False
+    exceptions = cause.get("exceptions")
+    if not isinstance(exceptions, list):
+        return None, None, False
+    for exc in exceptions:
+        if isinstance(exc, dict):
+            name = exc.get("type")
+            message = exc.get("message")
+            return (
+                name if isinstance(name, str) else None,
+                message if isinstance(message, str) else None,
+                exc.get("remote") is True,
+            )
+    return None, None, False
