@@ -243,6 +243,25 @@ def _root_causes(builder: _Builder, roots: list[dict[str, Any]]) -> tuple[RootCa
     return tuple(causes)
 
 
+def _ec2_facts(
+    segments: tuple[dict[str, Any], ...],
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """Distinct availability zones, instance ids and resource ARNs named by any segment."""
+    zones: list[str] = []
+    instances: list[str] = []
+    arns: list[str] = []
+    for seg in segments:
+        ec2 = _obj(_obj(seg.get("aws")).get("ec2"))
+        for target, value in (
+            (zones, ec2.get("availability_zone")),
+            (instances, ec2.get("instance_id")),
+            (arns, seg.get("resource_arn")),
+        ):
+            if isinstance(value, str) and value and value not in target:
+                target.append(value)
+    return tuple(zones), tuple(instances), tuple(arns)
+
+
 def build_trace_view(trace: Trace) -> TraceView:
     """Derive the trace-level facts, nodes, edges and root causes of one stored trace."""
     builder = _Builder(trace)
@@ -269,6 +288,7 @@ def build_trace_view(trace: Trace) -> TraceView:
         if isinstance(user, str) and user not in users:
             users.append(user)
 
+    zones, instances, arns = _ec2_facts(trace.segments)
     root = roots[0] if roots else None
     root_doc: dict[str, Any] = root or {}
     error, throttle, fault = outcome(root_doc)
@@ -310,4 +330,7 @@ def build_trace_view(trace: Trace) -> TraceView:
         edges=edges,
         root_causes=_root_causes(builder, roots),
         entry_point=_segment_key(root) if root else None,
+        availability_zones=zones,
+        instance_ids=instances,
+        resource_arns=arns,
     )

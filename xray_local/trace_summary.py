@@ -84,13 +84,7 @@ def _root_cause_json(view: TraceView, cause: RootCause) -> dict[str, Any]:
     return {"Services": [svc], "ClientImpacting": True}
 
 
-def trace_summary_json(
-    view: TraceView,
-    matched_at: float | None = None,
-    resource_arns: tuple[str, ...] = (),
-    instance_ids: tuple[str, ...] = (),
-    availability_zones: tuple[str, ...] = (),
-) -> dict[str, Any]:
+def trace_summary_json(view: TraceView, matched_at: float | None = None) -> dict[str, Any]:
     """One `TraceSummary` for GetTraceSummaries; times as epoch seconds (restJson timestamps)."""
     http: dict[str, Any] = {}
     for member, value in (
@@ -114,9 +108,9 @@ def trace_summary_json(
         "Annotations": _annotations_json(view),
         "Users": [{"UserName": u, "ServiceIds": []} for u in view.users],
         "ServiceIds": [_service_json(s) for s in view.services],
-        "ResourceARNs": [{"ARN": a} for a in resource_arns],
-        "InstanceIds": [{"Id": i} for i in instance_ids],
-        "AvailabilityZones": [{"Name": z} for z in availability_zones],
+        "ResourceARNs": [{"ARN": a} for a in view.resource_arns],
+        "InstanceIds": [{"Id": i} for i in view.instance_ids],
+        "AvailabilityZones": [{"Name": z} for z in view.availability_zones],
         "FaultRootCauses": [
             _root_cause_json(view, c) for c in view.root_causes if c.kind == "fault"
         ],
