@@ -1,0 +1,40 @@
+"""The traced signup service: `create_app(settings)` builds a Flask app wired to AWS and X-Ray."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from app.aws import build_clients
+from app.config import Settings
+from app.signups.notifier import SignupNotifier
+from app.signups.service import SignupService
+from app.signups.store import SignupStore
+from app.tracing import init_tracing
+from app.views import errors, health, pages, signups
+
+__all__ = ["Settings", "create_app"]
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the app; clients are created here (never at import) from `settings`."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["MAX_FORM_MEMORY_SIZE"] = settings.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["settings"] = settings
+
+    clients = build_clients(settings)
+    app.extensions["signup_service"] = SignupService(
+        SignupStore(clients.dynamodb, settings.table_name),
+        SignupNotifier(clients.sns, settings.topic_arn),
+    )
+
+    init_tracing(app, settings)
+    errors.init_error_handlers(app)
+    for blueprint in (pages.bp, signups.bp, health.bp):
+        app.register_blueprint(blueprint)
+    logging.getLogger("app").setLevel(logging.INFO)
+    return app

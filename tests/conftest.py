@@ -1,0 +1,27 @@
+"""Fixtures shared by every suite: fake AWS credentials, so no test can ever reach real AWS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+FAKE_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def fake_aws_credentials() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in FAKE_AWS_ENV.items():
+            mp.setenv(name, value)
+        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE"):
+            mp.delenv(name, raising=False)
+        mp.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        yield

@@ -1,0 +1,1 @@
+"""Test support shared across the suites: real sockets, real processes, real moto."""
