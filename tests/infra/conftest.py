@@ -1,0 +1,62 @@
+"""Fixtures for the deployment checks: the repository, the parsed EB config, cfn-lint, fake AWS.
+
+Helpers are fixtures rather than imports, so the suite runs whether or not tests/ is a package.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.eb_template import load_configs, option_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+EBEXTENSIONS = ROOT / ".ebextensions"
+IAM_TEMPLATE = ROOT / "infra" / "iam.yaml"
+REGION = "us-east-1"
+#: The name Elastic Beanstalk gives an environment's stack: awseb-<environment id>-stack.
+EB_STACK_NAME = "awseb-e-abcd123456-stack"
+
+
+def _cfn_lint(template: str | dict[str, Any]) -> list[str]:
+    from cfnlint.api import lint
+
+    body = template if isinstance(template, str) else json.dumps(template)
+    return [str(match) for match in lint(body, regions=[REGION])]
+
+
+@pytest.fixture(scope="session")
+def cfn_lint() -> Callable[[str | dict[str, Any]], list[str]]:
+    """cfn-lint's findings (errors and warnings) for a template body, as readable lines."""
+    return _cfn_lint
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def eb_configs() -> list[dict[str, Any]]:
+    return load_configs(EBEXTENSIONS)
+
+
+@pytest.fixture(scope="session")
+def eb_options(eb_configs: list[dict[str, Any]]) -> dict[tuple[str, str], Any]:
+    return option_settings(eb_configs)
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fake credentials and region, so nothing here can reach a real account."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+    yield
