@@ -9,7 +9,12 @@ from flask.testing import FlaskClient
 
 from tests.support.aws import SignupResources
 
-FORM = {"name": "Ada Lovelace", "email": "Ada@Example.com ", "previewAccess": "Yes", "theme": "slate"}
+FORM = {
+    "name": "Ada Lovelace",
+    "email": "Ada@Example.com ",
+    "previewAccess": "Yes",
+    "theme": "slate",
+}
 
 
 def test_new_signup_is_stored_published_and_answered_201(
@@ -45,7 +50,9 @@ def test_duplicate_answers_409_publishes_nothing_and_keeps_the_item(
     assert client.post("/signup", data=FORM).status_code == 201
     before = aws.item("ada@example.com")
     aws.drain_messages()
-    again = client.post("/signup", data={**FORM, "email": "ada@example.com", "name": "Someone Else"})
+    again = client.post(
+        "/signup", data={**FORM, "email": "ada@example.com", "name": "Someone Else"}
+    )
     assert again.status_code == 409
     assert again.get_json() == {"error": "already on the list", "email": "ada@example.com"}
     assert aws.item("ada@example.com") == before

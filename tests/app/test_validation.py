@@ -9,7 +9,12 @@ import pytest
 from app.signups.errors import InvalidSignup
 from app.signups.validation import validate_signup
 
-VALID = {"name": "Ada Lovelace", "email": "ada@example.com", "previewAccess": "Yes", "theme": "slate"}
+VALID = {
+    "name": "Ada Lovelace",
+    "email": "ada@example.com",
+    "previewAccess": "Yes",
+    "theme": "slate",
+}
 
 
 def test_email_is_trimmed_and_lower_cased() -> None:
@@ -34,7 +39,12 @@ def test_name_is_trimmed_and_unicode_allowed() -> None:
 
 @pytest.mark.parametrize(
     "email",
-    ["x@example.com", "first.last+tag@sub.example.co.uk", "o'brien@example.test", f"{'a' * 64}@example.com"],
+    [
+        "x@example.com",
+        "first.last+tag@sub.example.co.uk",
+        "o'brien@example.test",
+        f"{'a' * 64}@example.com",
+    ],
 )
 def test_valid_emails(email: str) -> None:
     assert validate_signup({**VALID, "email": email}).email == email.lower()

@@ -27,8 +27,10 @@ class AwsErrorEndpoint:
                 self.rfile.read(length)
                 endpoint.requests.append(self.headers.get("X-Amz-Target", ""))
                 body = json.dumps(
-                    {"__type": f"com.amazonaws.dynamodb.v20120810#{endpoint.code}",
-                     "message": endpoint.message}
+                    {
+                        "__type": f"com.amazonaws.dynamodb.v20120810#{endpoint.code}",
+                        "message": endpoint.message,
+                    }
                 ).encode()
                 self.send_response(endpoint.status)
                 self.send_header("Content-Type", "application/x-amz-json-1.0")
