@@ -124,9 +124,7 @@ def trace_summary_json(view: TraceView, matched_at: float | None = None) -> dict
         summary["ResponseTime"] = round(view.response_time, 6)
     if view.entry_point is not None:
         entry = next((s for s in view.services if s.key == view.entry_point), None)
-        summary["EntryPoint"] = (
-            _service_json(entry) if entry else service_id_json(view.entry_point)
-        )
+        summary["EntryPoint"] = _service_json(entry) if entry else service_id_json(view.entry_point)
     if matched_at is not None:
         summary["MatchedEventTime"] = matched_at
     return summary

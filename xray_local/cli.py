@@ -1,0 +1,109 @@
+"""`xray-signup xray` and `python -m xray_local`: run the local X-Ray until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+from types import FrameType
+from typing import Any
+
+from xray_local.sampling import SamplingRuleError, SamplingRules
+from xray_local.server import XRayServer
+from xray_local.store import Retention
+
+__all__ = ["add_arguments", "main", "register", "run"]
+
+log = logging.getLogger("xray_local")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=2000, help="UDP (daemon) and TCP (API) port (default 2000)"
+    )
+    storage = parser.add_mutually_exclusive_group()
+    storage.add_argument(
+        "--data-dir",
+        default=".xray-local",
+        help="directory of the SQLite store (default .xray-local)",
+    )
+    storage.add_argument("--memory", action="store_true", help="keep traces in memory only")
+    parser.add_argument(
+        "--max-traces", type=int, default=100_000, help="retention: traces kept (default 100000)"
+    )
+    parser.add_argument(
+        "--max-age",
+        type=float,
+        default=7 * 24 * 3600.0,
+        help="retention: seconds a trace is kept (default 7 days)",
+    )
+    parser.add_argument(
+        "--sampling-rules", help="JSON file of sampling rules (default: sample everything)"
+    )
+    parser.add_argument(
+        "--log-interval", type=float, default=10.0, help="seconds between count log lines"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every dropped datagram")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the server from parsed options and block until a signal stops it."""
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
+    if not args.verbose:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    try:
+        sampling = SamplingRules.from_file(args.sampling_rules) if args.sampling_rules else None
+    except SamplingRuleError as exc:
+        log.error("%s", exc)
+        return 2
+    server = XRayServer(
+        host=args.host,
+        port=args.port,
+        data_dir=None if args.memory else args.data_dir,
+        retention=Retention(max_traces=args.max_traces, max_age=args.max_age),
+        sampling=sampling,
+        log_interval=args.log_interval,
+    )
+    try:
+        server.start()
+    except OSError as exc:
+        log.error("cannot bind %s:%s: %s", args.host, args.port, exc)
+        return 1
+    stop = threading.Event()
+
+    def _on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %d: stopping", signum)
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, _on_signal)
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        log.info("interrupted: stopping")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.stop()
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add the `xray` subcommand to the `xray-signup` CLI."""
+    parser = subparsers.add_parser(
+        "xray",
+        help="run the local X-Ray daemon, API and console",
+        description="Offline X-Ray: daemon (UDP), X-Ray API (TCP, same port), SQLite store.",
+    )
+    add_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m xray_local", description=__doc__)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))

@@ -1,0 +1,175 @@
+"""The whole local X-Ray in one object: UDP daemon, HTTP API (same port number), store, logging.
+
+`XRayServer(...).start()` binds both sockets and returns once they accept traffic; `stop()` drains
+the ingest queue and closes everything. The local stack and the tests run it in-process; the CLI
+wraps it for a terminal. Console pages are another blueprint passed to the constructor, served by
+the same Flask app.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from xray_local.api import ApiContext, api, error_response
+from xray_local.ingest import UdpReceiver
+from xray_local.sampling import SamplingRules
+from xray_local.store import Retention, Store
+
+__all__ = ["XRayServer", "create_app"]
+
+log = logging.getLogger("xray_local")
+
+
+def create_app(context: ApiContext, blueprints: tuple[Blueprint, ...] = ()) -> Flask:
+    """The Flask app: the X-Ray API plus any extra blueprints (the console)."""
+    app = Flask("xray_local")
+    app.extensions["xray_local"] = context
+    app.register_blueprint(api)
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
+
+    @app.errorhandler(404)
+    def _unknown(_exc: Any) -> Any:
+        return error_response("UnknownOperationException", "Unknown operation", 404)
+
+    @app.errorhandler(405)
+    def _method(_exc: Any) -> Any:
+        return error_response("UnknownOperationException", "Method not allowed", 405)
+
+    return app
+
+
+class XRayServer:
+    """UDP ingest and the HTTP API on one port number, plus a periodic one-line count in the log.
+
+    After `start()`: `port` (UDP and TCP), `udp_address`, `endpoint_url` (for boto3 / AWS CLI),
+    `daemon_address` (for AWS_XRAY_DAEMON_ADDRESS), `store`, `counters`, `sampling`, `app`.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 2000,
+        data_dir: str | Path | None = None,
+        retention: Retention | None = None,
+        sampling: SamplingRules | None = None,
+        store: Store | None = None,
+        blueprints: tuple[Blueprint, ...] = (),
+        log_interval: float = 60.0,
+    ) -> None:
+        self.host = host
+        self.requested_port = port
+        if store is None:
+            memory = Store(":memory:", retention) if not data_dir else None
+            store = memory or Store.in_directory(data_dir or ".", retention)
+        self.store = store
+        self.sampling = sampling or SamplingRules()
+        self.context = ApiContext(store=self.store, sampling=self.sampling)
+        self.app = create_app(self.context, blueprints)
+        self.log_interval = log_interval
+        self.port = 0
+        self._receiver: UdpReceiver | None = None
+        self._http: BaseWSGIServer | None = None
+        self._threads: list[threading.Thread] = []
+        self._stopped = threading.Event()
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def daemon_address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def counters(self) -> Any:
+        return self.context.counters
+
+    def _bind(self) -> tuple[UdpReceiver, BaseWSGIServer]:
+        """Bind UDP then TCP on the same number; with port 0, retry until a free pair is found."""
+        attempts = 20 if self.requested_port == 0 else 1
+        for attempt in range(attempts):
+            receiver = UdpReceiver(self.store, self.host, self.requested_port)
+            try:
+                http = make_server(self.host, receiver.port, self.app, threaded=True)
+            except OSError as exc:
+                receiver.stop()
+                if exc.errno != errno.EADDRINUSE or attempt == attempts - 1:
+                    raise
+                continue
+            return receiver, http
+        raise OSError(errno.EADDRINUSE, "no free UDP+TCP port pair")  # pragma: no cover
+
+    def start(self) -> XRayServer:
+        receiver, http = self._bind()
+        receiver.counters = self.context.counters
+        self._receiver, self._http = receiver, http
+        self.port = receiver.port
+        receiver.start()
+        self._threads = [
+            threading.Thread(target=http.serve_forever, name="xray-http", daemon=True),
+            threading.Thread(target=self._log_counts, name="xray-log", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+        log.info(
+            "X-Ray daemon on udp://%s, API on %s, store %s",
+            self.daemon_address,
+            self.endpoint_url,
+            self.store.path,
+        )
+        return self
+
+    def flush(self, timeout: float = 5.0) -> None:
+        """Wait until every datagram received so far is in the store."""
+        if self._receiver is not None:
+            self._receiver.flush(timeout)
+
+    def stop(self) -> None:
+        """Stop receiving, store what was queued, stop HTTP, close the store."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        if self._receiver is not None:
+            self._receiver.stop()
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._log_line()
+        self.store.close()
+
+    def __enter__(self) -> XRayServer:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    def _log_line(self) -> None:
+        snap = self.context.counters.snapshot()
+        dropped = ", ".join(f"{k}={v}" for k, v in sorted(snap["dropped"].items())) or "none"
+        log.info(
+            "received %d, stored %d, duplicates %d, dropped %d (%s), traces %d",
+            snap["received"],
+            snap["stored"],
+            snap["duplicates"],
+            snap["dropped_total"],
+            dropped,
+            self.store.trace_count(),
+        )
+
+    def _log_counts(self) -> None:
+        last: dict[str, Any] | None = None
+        while not self._stopped.wait(self.log_interval):
+            snap = self.context.counters.snapshot()
+            if snap != last:
+                self._log_line()
+                last = snap
