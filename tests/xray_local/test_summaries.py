@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from xl_docs import new_id, signup_segment, validate
-
+from tests.xray_local.xl_docs import new_id, signup_segment, validate
 from xray_local.summaries import build_trace_view, trace_summary_json
 from xray_local.traceview import NodeKey, Trace
 
