@@ -123,4 +123,4 @@ def test_command_line_prints_the_template(capsys: pytest.CaptureFixture[str]) ->
     assert main(["--set", "NEW_SIGNUP_EMAIL=a@example.com"]) == 0
     template = json.loads(capsys.readouterr().out)
     assert template["Parameters"]["OptionNewSignupEmail"]["Default"] == "a@example.com"
-    assert "NewSignupSubscription" in template["Resources"]
+    assert template["Resources"]["NewSignupTopic"]["Properties"]["Subscription"]["Fn::If"]

@@ -70,10 +70,13 @@ def test_table_and_topic_resources(eb_configs: list[dict[str, Any]]) -> None:
         {"AttributeName": "email", "AttributeType": "S"}
     ]
     assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
-    assert resources["NewSignupTopic"]["Type"] == "AWS::SNS::Topic"
-    subscription = resources["NewSignupSubscription"]
-    assert subscription["Condition"] == "HasNewSignupEmail"
-    assert subscription["Properties"]["Protocol"] == "email"
+    topic = resources["NewSignupTopic"]
+    assert topic["Type"] == "AWS::SNS::Topic"
+    condition, (subscription,), otherwise = topic["Properties"]["Subscription"]["Fn::If"]
+    assert condition == "HasNewSignupEmail"
+    assert subscription["Protocol"] == "email"
+    assert subscription["Endpoint"]["Fn::GetOptionSetting"]["OptionName"] == "NEW_SIGNUP_EMAIL"
+    assert otherwise == {"Ref": "AWS::NoValue"}
 
 
 def test_xray_daemon_log_is_in_tail_and_bundle_logs(eb_configs: list[dict[str, Any]]) -> None:
