@@ -19,7 +19,6 @@ can point at the offending keyword; the evaluator trusts the result.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from xray_local.filters.ast import (
@@ -32,12 +31,10 @@ from xray_local.filters.ast import (
     Kind,
     MatchAll,
     Not,
-    Operator,
     Or,
     RootCauseTest,
     Selector,
     Service,
-    Value,
 )
 from xray_local.filters.errors import FilterSyntaxError
 from xray_local.filters.keywords import (
@@ -48,16 +45,13 @@ from xray_local.filters.keywords import (
     TRACE,
     Scope,
 )
-from xray_local.filters.lexer import Token, TokenKind, describe, tokenize
+from xray_local.filters.lexer import Token, TokenKind, tokenize
+from xray_local.filters.stream import MAX_DEPTH, WORD_OPERATORS, TokenStream
 
 __all__ = ["MAX_DEPTH", "parse"]
 
-#: Nesting limit for parentheses, braces and `!`, so hostile input cannot exhaust the stack.
-MAX_DEPTH = 64
-
 _NUMBER_OPERATORS = frozenset({"=", "!=", "<", "<=", ">", ">="})
-_WORD_OPERATORS = frozenset({"contains", "beginswith", "endswith"})
-_STRING_OPERATORS = frozenset({"=", "!="}) | _WORD_OPERATORS
+_STRING_OPERATORS = frozenset({"=", "!="}) | WORD_OPERATORS
 _ROOT_CAUSE_KINDS = ("fault", "error", "throttle", "responsetime")
 _ALLOWED = {
     Kind.BOOLEAN: "= or !=",
@@ -71,43 +65,7 @@ def parse(text: str) -> Expr:
     return _Parser(tokenize(text)).expression()
 
 
-class _Parser:
-    def __init__(self, tokens: Iterator[Token]) -> None:
-        self.tokens = tokens
-        self.token = next(tokens)  # one token of lookahead is all the grammar needs
-        self.depth = 0
-
-    # -- token helpers -------------------------------------------------------------------------
-
-    def advance(self) -> Token:
-        token = self.token
-        if token.kind is not TokenKind.END:
-            self.token = next(self.tokens)
-        return token
-
-    def at(self, kind: TokenKind) -> bool:
-        return self.token.kind is kind
-
-    def word(self) -> str | None:
-        """The current token's lower-cased text if it is a word."""
-        return self.token.text.lower() if self.token.kind is TokenKind.WORD else None
-
-    def fail(self, expected: str, token: Token | None = None) -> FilterSyntaxError:
-        token = token or self.token
-        return FilterSyntaxError(token.position, f"expected {expected} but found {describe(token)}")
-
-    def expect(self, kind: TokenKind, expected: str) -> Token:
-        if self.token.kind is not kind:
-            raise self.fail(expected)
-        return self.advance()
-
-    def nest(self, token: Token) -> None:
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise FilterSyntaxError(
-                token.position, f"expression is nested too deeply (more than {MAX_DEPTH} levels)"
-            )
-
+class _Parser(TokenStream):
     # -- structure -----------------------------------------------------------------------------
 
     def expression(self) -> Expr:
@@ -223,39 +181,6 @@ class _Parser:
         assert not isinstance(value, bool)
         return Check(word, kind, operator[0], value)
 
-    def operator(self) -> tuple[Operator, Token] | None:
-        token = self.token
-        if token.kind is TokenKind.OPERATOR:
-            return token.text, self.advance()
-        if token.kind is TokenKind.WORD and token.text.lower() in _WORD_OPERATORS:
-            return token.text.lower(), self.advance()
-        return None
-
-    def boolean_value(self, after: Token) -> bool:
-        token = self.token
-        text = token.value if token.kind is TokenKind.STRING else self.word()
-        if text not in ("true", "false"):
-            raise self.fail(f"true or false after '{after.text}'")
-        self.advance()
-        return text == "true"
-
-    def value(self, after: Token, kind: Kind | None) -> Value:
-        """The value after an operator; `kind` None (annotations) accepts any literal."""
-        token = self.token
-        if token.kind is TokenKind.STRING and kind in (Kind.STRING, None):
-            self.advance()
-            assert isinstance(token.value, str)
-            return token.value
-        if token.kind is TokenKind.NUMBER and kind in (Kind.NUMBER, None):
-            self.advance()
-            assert isinstance(token.value, float)
-            return token.value
-        if kind is None and self.word() in ("true", "false"):
-            self.advance()
-            return token.text.lower() == "true"
-        wanted = {Kind.STRING: "a quoted string", Kind.NUMBER: "a number", None: "a value"}
-        raise self.fail(f"{wanted.get(kind, 'a value')} after '{after.text}'")
-
     def complex_term(self, token: Token, word: str) -> Expr:
         if word == "service":
             self.expect(TokenKind.LPAREN, "'(' after 'service'")
@@ -322,7 +247,7 @@ class _Parser:
         value = self.value(op_token, None)
         if op in ("<", "<=", ">", ">=") and not isinstance(value, float):
             raise self.fail(f"a number after '{op_token.text}'", value_token)
-        if op in _WORD_OPERATORS and not isinstance(value, str):
+        if op in WORD_OPERATORS and not isinstance(value, str):
             raise self.fail(f"a quoted string after '{op_token.text}'", value_token)
         return Annotation(key, op, value)
 
