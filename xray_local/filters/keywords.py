@@ -110,12 +110,14 @@ NodeCall = tuple[ServiceView, Call | None]
 EdgeCall = tuple[EdgeView, Call | None]
 
 
-def _call_flag(flag: str) -> Callable[[tuple[object, Call | None]], bool]:
-    def read(context: tuple[object, Call | None]) -> bool:
-        call = context[1]
-        return call is not None and bool(getattr(call, flag))
+def _call_flag(read: Callable[[Call], bool]) -> Callable[[tuple[object, Call | None]], bool]:
+    """A call's outcome flag; a node or edge without calls has none of them."""
 
-    return read
+    def flag(context: tuple[object, Call | None]) -> bool:
+        call = context[1]
+        return call is not None and read(call)
+
+    return flag
 
 
 def _call_time(context: tuple[object, Call | None]) -> float | None:
@@ -128,7 +130,12 @@ def _call_status(context: tuple[object, Call | None]) -> float | None:
     return None if call is None or call.http_status is None else float(call.http_status)
 
 
-_CALL_BOOLEANS = {flag: _call_flag(flag) for flag in ("ok", "error", "fault", "throttle")}
+_CALL_BOOLEANS = {
+    "ok": _call_flag(lambda c: c.ok),
+    "error": _call_flag(lambda c: c.error),
+    "fault": _call_flag(lambda c: c.fault),
+    "throttle": _call_flag(lambda c: c.throttle),
+}
 _CALL_NUMBERS = {"responsetime": _call_time, "http.status": _call_status}
 
 
