@@ -12,6 +12,7 @@ import logging
 import queue
 import socket
 import threading
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,9 @@ __all__ = ["IngestCounters", "UdpReceiver"]
 log = logging.getLogger(__name__)
 
 _RCVBUF = 8 * 1024 * 1024
+#: A datagram that asks the writer to report when everything received before it is stored. It is
+#: sent by `flush()` to our own socket, so it queues behind the datagrams already buffered.
+_FLUSH_PREFIX = b"\x00xray-local-flush:"
 _BATCH = 500
 
 
@@ -71,10 +75,12 @@ class UdpReceiver:
         except OSError:  # pragma: no cover - the kernel caps it; the default still works
             log.debug("could not raise SO_RCVBUF")
         self._sock.bind((host, port))
-        self._sock.settimeout(0.2)
+        self._sock.settimeout(0.05)
         self.address: tuple[str, int] = self._sock.getsockname()[:2]
         self._queue: queue.Queue[dict[str, Any] | _Flush | None] = queue.Queue()
         self._stopping = threading.Event()
+        self._flushes: dict[str, _Flush] = {}
+        self._flush_lock = threading.Lock()
         self._threads = [
             threading.Thread(target=self._receive, name="xray-udp-receiver", daemon=True),
             threading.Thread(target=self._write, name="xray-store-writer", daemon=True),
@@ -99,11 +105,23 @@ class UdpReceiver:
     def flush(self, timeout: float = 5.0) -> None:
         """Wait until every queued document is in the store (tests, shutdown)."""
         marker = _Flush()
-        self._queue.put(marker)
+        nonce = uuid.uuid4().hex
+        with self._flush_lock:
+            self._flushes[nonce] = marker
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.sendto(_FLUSH_PREFIX + nonce.encode(), self.address)
         marker.done.wait(timeout)
+        with self._flush_lock:
+            self._flushes.pop(nonce, None)
 
     def handle(self, data: bytes) -> None:
         """Parse one datagram and queue it, or count and log why it was dropped."""
+        if data.startswith(_FLUSH_PREFIX):
+            with self._flush_lock:
+                marker = self._flushes.get(data[len(_FLUSH_PREFIX) :].decode("ascii", "replace"))
+            if marker is not None:
+                self._queue.put(marker)
+                return
         with self.counters.lock:
             self.counters.received += 1
         try:

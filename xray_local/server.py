@@ -114,7 +114,12 @@ class XRayServer:
         self.port = receiver.port
         receiver.start()
         self._threads = [
-            threading.Thread(target=http.serve_forever, name="xray-http", daemon=True),
+            threading.Thread(
+                target=http.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="xray-http",
+                daemon=True,
+            ),
             threading.Thread(target=self._log_counts, name="xray-log", daemon=True),
         ]
         for thread in self._threads:
