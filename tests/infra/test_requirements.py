@@ -1,10 +1,9 @@
-"""requirements.txt (what Elastic Beanstalk installs) pins exactly pyproject.toml's dependencies."""
+"""requirements.txt (what Elastic Beanstalk installs) pins exactly pyproject's runtime deps."""
 
 from __future__ import annotations
 
 import tomllib
-
-from tests.support.processes import PROJECT_ROOT
+from pathlib import Path
 
 
 def _pins(lines: list[str]) -> dict[str, str]:
@@ -19,7 +18,12 @@ def _pins(lines: list[str]) -> dict[str, str]:
     return pins
 
 
-def test_requirements_match_pyproject() -> None:
-    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
-    requirements = (PROJECT_ROOT / "requirements.txt").read_text().splitlines()
+def test_requirements_match_pyproject(repo_root: Path) -> None:
+    project = tomllib.loads((repo_root / "pyproject.toml").read_text())["project"]
+    requirements = (repo_root / "requirements.txt").read_text().splitlines()
     assert _pins(requirements) == _pins(project["dependencies"])
+
+
+def test_requirements_hold_no_dev_or_local_tools(repo_root: Path) -> None:
+    names = set(_pins((repo_root / "requirements.txt").read_text().splitlines()))
+    assert not names & {"moto", "pytest", "cfn-lint", "awscli", "ruff", "mypy", "playwright"}
