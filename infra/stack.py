@@ -1,0 +1,177 @@
+"""The whole local stack in one process tree: X-Ray, embedded AWS, the app, the generator.
+
+Order matters: X-Ray first (so the app's first segments are received), then AWS with its
+resources, then the app (which checks the table at /health), then the traffic generator that
+targets the app. Stopping runs in reverse, so nothing is sent to a listener that is gone.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from infra.local_aws import FAKE_CREDENTIALS, LocalAws, LocalAwsResources
+from infra.processes import ManagedProcess
+from xray_local.server import XRayServer
+from xray_local.store import Retention
+
+__all__ = ["LocalStack", "PortInUse", "StackConfig"]
+
+log = logging.getLogger("xray_signup.stack")
+
+
+class PortInUse(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    host: str = "127.0.0.1"
+    app_port: int = 8000
+    aws_port: int = 5050
+    xray_port: int = 2000
+    locust_port: int = 8089
+    region: str = "us-east-1"
+    data_dir: Path = field(default_factory=lambda: Path(".data"))
+    workers: int = 2
+    with_generator: bool = True
+
+    @property
+    def app_url(self) -> str:
+        return f"http://{self.host}:{self.app_port}"
+
+    @property
+    def xray_url(self) -> str:
+        return f"http://{self.host}:{self.xray_port}"
+
+    @property
+    def locust_url(self) -> str:
+        return f"http://{self.host}:{self.locust_port}"
+
+
+def _check_free(host: str, port: int, what: str, kind: int = socket.SOCK_STREAM) -> None:
+    with socket.socket(socket.AF_INET, kind) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            raise PortInUse(
+                f"{what} needs {host}:{port} ({'UDP' if kind == socket.SOCK_DGRAM else 'TCP'}), "
+                "which is in use: stop what uses it, or choose another port (see --help)"
+            ) from None
+
+
+def _wait_for(url: str, process: ManagedProcess, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.exit_code() is not None:
+            raise RuntimeError(f"{process.name} exited with {process.exit_code()} while starting")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{process.name} did not answer at {url} within {timeout:.0f}s")
+
+
+class LocalStack:
+    """Start and stop everything `make run` runs; `processes` are watched while it runs."""
+
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.xray: XRayServer | None = None
+        self.aws: LocalAws | None = None
+        self.resources: LocalAwsResources | None = None
+        self.processes: list[ManagedProcess] = []
+
+    def check_ports(self) -> None:
+        c = self.config
+        _check_free(c.host, c.xray_port, "the local X-Ray daemon", socket.SOCK_DGRAM)
+        _check_free(c.host, c.xray_port, "the local X-Ray API and console")
+        _check_free(c.host, c.aws_port, "the embedded AWS (moto)")
+        _check_free(c.host, c.app_port, "the signup app")
+        if c.with_generator:
+            _check_free(c.host, c.locust_port, "the traffic generator (Locust)")
+
+    def app_environment(self) -> dict[str, str]:
+        """The app's environment: the same variable names as on Elastic Beanstalk."""
+        assert self.resources is not None and self.aws is not None
+        c = self.config
+        return {
+            **FAKE_CREDENTIALS,
+            "STARTUP_SIGNUP_TABLE": self.resources.table_name,
+            "NEW_SIGNUP_TOPIC": self.resources.topic_arn,
+            "AWS_REGION": c.region,
+            "AWS_ENDPOINT_URL": self.aws.endpoint_url,
+            "AWS_XRAY_DAEMON_ADDRESS": f"{c.host}:{c.xray_port}",
+            "AWS_XRAY_SDK_ENABLED": "true",
+            "XRAY_CONSOLE_URL": c.xray_url,
+            "LOADGEN_API_URL": c.locust_url,
+            "LOADGEN_TARGET_URL": c.app_url,
+            "GUNICORN_BIND": f"{c.host}:{c.app_port}",
+            "GUNICORN_WORKERS": str(c.workers),
+        }
+
+    def start(self) -> None:
+        c = self.config
+        self.check_ports()
+        c.data_dir.mkdir(parents=True, exist_ok=True)
+        self.xray = XRayServer(
+            host=c.host,
+            port=c.xray_port,
+            data_dir=c.data_dir / "xray",
+            retention=Retention(),
+        ).start()
+        self.aws = LocalAws(host=c.host, port=c.aws_port, region=c.region)
+        self.resources = self.aws.start()
+        bin_dir = Path(sys.executable).parent
+        app = ManagedProcess(
+            "app",
+            [str(bin_dir / "gunicorn"), "-c", "python:app.gunicorn_conf", "app.wsgi:application"],
+            env=self.app_environment(),
+            log_file=c.data_dir / "app.log",
+        )
+        self.processes.append(app)
+        app.start()
+        _wait_for(c.app_url + "/health", app)
+
+    def describe(self) -> str:
+        c = self.config
+        assert self.resources is not None and self.aws is not None
+        lines = [
+            "xray-signup local stack is running:",
+            f"  signup page        {c.app_url}/",
+            f"  trace console      {c.xray_url}/   (X-Ray API on the same port)",
+            f"  X-Ray daemon       udp://{c.host}:{c.xray_port}",
+            f"  embedded AWS       {self.aws.endpoint_url}   (moto: DynamoDB, SNS, SQS)",
+            f"  table              {self.resources.table_name}",
+            f"  topic              {self.resources.topic_arn}",
+            f"  notifications      {self.resources.queue_url}",
+            f"  app log            {c.data_dir / 'app.log'}",
+            "Query traces: aws xray get-trace-summaries --endpoint-url "
+            f"{c.xray_url} --start-time $(($(date +%s)-600)) --end-time $(date +%s) "
+            "--filter-expression 'http.status = 409'",
+            "Press Ctrl-C to stop everything.",
+        ]
+        return "\n".join(lines)
+
+    def failed_process(self) -> ManagedProcess | None:
+        return next((p for p in self.processes if p.exit_code() is not None), None)
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+        self.processes.clear()
+        if self.aws is not None:
+            self.aws.stop()
+            self.aws = None
+        if self.xray is not None:
+            self.xray.stop()
+            self.xray = None

@@ -1,0 +1,89 @@
+"""`xray-signup up`: run the local stack in the foreground until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from infra.stack import LocalStack, PortInUse, StackConfig
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    defaults = StackConfig()
+    parser = subparsers.add_parser(
+        "up",
+        help="run the whole local stack (moto, X-Ray, app, generator)",
+        description="Start the local stack on 127.0.0.1 and keep it running until Ctrl-C.",
+    )
+    parser.add_argument("--port", type=int, default=defaults.app_port, help="signup app port")
+    parser.add_argument("--aws-port", type=int, default=defaults.aws_port, help="moto port")
+    parser.add_argument(
+        "--xray-port", type=int, default=defaults.xray_port, help="X-Ray UDP + API port"
+    )
+    parser.add_argument(
+        "--locust-port", type=int, default=defaults.locust_port, help="Locust web API port"
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=defaults.data_dir, help="traces and logs (.data)"
+    )
+    parser.add_argument("--workers", type=int, default=defaults.workers, help="gunicorn workers")
+    parser.add_argument(
+        "--no-generator", action="store_true", help="do not start the Locust generator"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto and the API log every request
+    config = StackConfig(
+        app_port=args.port,
+        aws_port=args.aws_port,
+        xray_port=args.xray_port,
+        locust_port=args.locust_port,
+        data_dir=args.data_dir,
+        workers=args.workers,
+        with_generator=not args.no_generator,
+    )
+    stack = LocalStack(config)
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> Any:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        stack.start()
+    except PortInUse as exc:
+        print(f"xray-signup up: {exc}", file=sys.stderr)
+        stack.stop()
+        return 2
+    except Exception as exc:
+        print(f"xray-signup up: could not start: {exc}", file=sys.stderr)
+        stack.stop()
+        return 1
+    print(stack.describe(), flush=True)
+    status = 0
+    while not stopping.wait(0.5):
+        failed = stack.failed_process()
+        if failed is not None:
+            print(
+                f"xray-signup up: {failed.name} exited with {failed.exit_code()}; stopping "
+                f"(see {config.data_dir / (failed.name + '.log')})",
+                file=sys.stderr,
+            )
+            status = 1
+            break
+    print("stopping...", flush=True)
+    stack.stop()
+    print("stopped.", flush=True)
+    return status
