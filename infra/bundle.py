@@ -97,20 +97,27 @@ def default_version(root: Path) -> str:
     """The short git commit of `root` (with `-dirty` for uncommitted changes), else "dev"."""
     try:
         sha = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=root, check=True,
-            capture_output=True, text=True,
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", *BUNDLE_ENTRIES], cwd=root, check=True,
-            capture_output=True, text=True,
+            ["git", "status", "--porcelain", "--", *BUNDLE_ENTRIES],
+            cwd=root,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "dev"
     return f"{sha}-dirty" if dirty else sha
 
 
-def build_bundle(root: Path = PROJECT_ROOT, output_dir: Path | None = None,
-                 version: str | None = None) -> BundleResult:
+def build_bundle(
+    root: Path = PROJECT_ROOT, output_dir: Path | None = None, version: str | None = None
+) -> BundleResult:
     """Write `<output_dir>/xray-signup-<version>.zip` and return its path and members."""
     files = bundle_files(root)
     out = (root / "dist") if output_dir is None else output_dir
@@ -152,12 +159,22 @@ def _run(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `bundle` subcommand."""
     parser = subparsers.add_parser(
-        "bundle", help="build the Elastic Beanstalk source bundle (zip under dist/)",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "bundle",
+        help="build the Elastic Beanstalk source bundle (zip under dist/)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", help="label in the file name (default: the git commit)")
-    parser.add_argument("--output-dir", type=Path, default=None,
-                        help="where the zip goes (default: dist/ in the project)")
-    parser.add_argument("--root", type=Path, default=PROJECT_ROOT,
-                        help="the project folder to bundle (default: this checkout)")
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=None,
+        help="where the zip goes (default: dist/ in the project)",
+    )
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=PROJECT_ROOT,
+        help="the project folder to bundle (default: this checkout)",
+    )
     parser.set_defaults(func=_run)

@@ -193,14 +193,18 @@ def build_template(
             result.static_environment[name] = text
             continue
         output_id = "Env" + re.sub(r"[^A-Za-z0-9]", "", name.title())
-        sections["Outputs"][output_id] = {"Description": f"environment property {name}",
-                                          "Value": function}
+        sections["Outputs"][output_id] = {
+            "Description": f"environment property {name}",
+            "Value": function,
+        }
         result.environment_outputs[name] = output_id
 
     sections["Parameters"].update(merger.parameters)
     _stub_beanstalk_refs(sections)
-    template: dict[str, Any] = {"AWSTemplateFormatVersion": "2010-09-09",
-                                "Description": description}
+    template: dict[str, Any] = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": description,
+    }
     template.update({name: body for name, body in sections.items() if body})
     result.template = template
     result.parameters = dict(merger.parameter_options)
@@ -258,13 +262,21 @@ def _parse_override(text: str) -> tuple[OptionKey, str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the merged template (for cfn-lint, `aws cloudformation validate-template`, moto)."""
-    parser = argparse.ArgumentParser(prog="python -m infra.eb_template", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m infra.eb_template",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--config-dir", type=Path, default=_DEFAULT_CONFIG_DIR)
-    parser.add_argument("--set", dest="overrides", action="append", type=_parse_override,
-                        default=[], metavar="[NAMESPACE:]OPTION=VALUE",
-                        help="an option setting applied to the environment, e.g. "
-                             "NEW_SIGNUP_EMAIL=you@example.com")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        type=_parse_override,
+        default=[],
+        metavar="[NAMESPACE:]OPTION=VALUE",
+        help="an option setting applied to the environment, e.g. NEW_SIGNUP_EMAIL=you@example.com",
+    )
     args = parser.parse_args(argv)
     merged = build_template(load_configs(args.config_dir), dict(args.overrides))
     sys.stdout.write(merged.to_json() + "\n")

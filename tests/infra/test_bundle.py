@@ -117,8 +117,9 @@ def test_the_repository_bundle(repo_root: Path, tmp_path: Path) -> None:
     assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".pyo"))]
 
 
-def test_cli_writes_and_reports_the_zip(tree: Path, tmp_path: Path,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_writes_and_reports_the_zip(
+    tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out"
     status = main(["bundle", "--root", str(tree), "--output-dir", str(out), "--version", "v9"])
     assert status == 0
@@ -128,8 +129,9 @@ def test_cli_writes_and_reports_the_zip(tree: Path, tmp_path: Path,
     assert "app/" in printed and "loadgen/" in printed
 
 
-def test_cli_fails_clearly_without_a_procfile(tree: Path, tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_fails_clearly_without_a_procfile(
+    tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tree / "Procfile").unlink()
     assert main(["bundle", "--root", str(tree), "--output-dir", str(tmp_path)]) == 1
     assert "Procfile" in capsys.readouterr().out

@@ -83,12 +83,14 @@ def test_requirements_install_in_a_clean_virtualenv(venv: Path, unpacked: Path) 
     python = str(venv / "bin" / "python")
     # Locust first, in its own process: it patches the standard library with gevent on import.
     for imports in ("import locust", "import flask, boto3, aws_xray_sdk, gunicorn"):
-        found = subprocess.run([python, "-c", imports], cwd=unpacked, capture_output=True,
-                               text=True)
+        found = subprocess.run(
+            [python, "-c", imports], cwd=unpacked, capture_output=True, text=True
+        )
         assert found.returncode == 0, found.stderr
     # Only the bundle provides the app: the project itself is not installed in this venv.
-    outside = subprocess.run([python, "-c", "import app"], cwd=unpacked.parent,
-                             capture_output=True, text=True)
+    outside = subprocess.run(
+        [python, "-c", "import app"], cwd=unpacked.parent, capture_output=True, text=True
+    )
     assert outside.returncode != 0
 
 
@@ -96,15 +98,22 @@ def test_gunicorn_serves_the_app_from_the_bundle(
     venv: Path, unpacked: Path, moto_endpoint: str, eb_configs: list[dict[str, Any]]
 ) -> None:
     merged = build_template(eb_configs)
-    cfn = boto3.client("cloudformation", region_name=REGION, endpoint_url=moto_endpoint,
-                       **{k.lower(): v for k, v in FAKE_CREDENTIALS.items()})
+    cfn = boto3.client(
+        "cloudformation",
+        region_name=REGION,
+        endpoint_url=moto_endpoint,
+        **{k.lower(): v for k, v in FAKE_CREDENTIALS.items()},
+    )
     cfn.create_stack(StackName=EB_STACK, TemplateBody=merged.to_json())
     (stack,) = cfn.describe_stacks(StackName=EB_STACK)["Stacks"]
     environ = merged.environment({o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]})
 
     port = _free_port()
-    keep = {k: v for k, v in os.environ.items()
-            if not k.startswith(("AWS_", "PYTHON", "GUNICORN_", "VIRTUAL_ENV"))}
+    keep = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "PYTHON", "GUNICORN_", "VIRTUAL_ENV"))
+    }
     env = {
         **keep,
         **environ,
@@ -115,13 +124,21 @@ def test_gunicorn_serves_the_app_from_the_bundle(
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": "1",
     }
-    procfile = dict(line.split(":", 1) for line in (unpacked / "Procfile").read_text().splitlines()
-                    if line.strip() and not line.startswith("#"))
+    procfile = dict(
+        line.split(":", 1)
+        for line in (unpacked / "Procfile").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    )
     command = shlex.split(procfile["web"])
     assert command[0] == "gunicorn"
-    process = subprocess.Popen([str(venv / "bin" / "gunicorn"), *command[1:]], cwd=unpacked,
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        [str(venv / "bin" / "gunicorn"), *command[1:]],
+        cwd=unpacked,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

@@ -107,8 +107,11 @@ def test_app_signs_up_on_the_environment_stack(
     sqs = session.client("sqs")
     queue_url = sqs.create_queue(QueueName="watch")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
-    session.client("sns").subscribe(TopicArn=environ["NEW_SIGNUP_TOPIC"], Protocol="sqs",
-                                    Endpoint=queue_arn["Attributes"]["QueueArn"])
+    session.client("sns").subscribe(
+        TopicArn=environ["NEW_SIGNUP_TOPIC"],
+        Protocol="sqs",
+        Endpoint=queue_arn["Attributes"]["QueueArn"],
+    )
 
     settings = Settings.from_env({**environ, "AWS_XRAY_SDK_ENABLED": "false"})
     client = create_app(settings).test_client()
@@ -167,6 +170,7 @@ def test_instance_policy_covers_the_environment_resources_and_nothing_else(
     assert not allowed(
         "SignupTable", f"arn:aws:dynamodb:{REGION}:{account}:table/mystack-SignupTable-X1"
     )
-    assert not allowed("SignupTable", f"arn:aws:dynamodb:{REGION}:999999999999:table/"
-                                      f"{EB_STACK}-SignupTable-X1")
+    assert not allowed(
+        "SignupTable", f"arn:aws:dynamodb:{REGION}:999999999999:table/{EB_STACK}-SignupTable-X1"
+    )
     assert not allowed("NewSignupTopic", f"arn:aws:sns:{REGION}:{account}:{EB_STACK}-Other-X1")

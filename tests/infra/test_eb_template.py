@@ -22,10 +22,12 @@ Lint = Callable[[str | dict[str, Any]], list[str]]
 
 def test_both_option_settings_syntaxes_and_later_files_win() -> None:
     configs: list[dict[str, Any]] = [
-        {"option_settings": [
-            {"option_name": "A", "value": "1"},
-            {"namespace": "aws:x", "option_name": "B", "value": "2"},
-        ]},
+        {
+            "option_settings": [
+                {"option_name": "A", "value": "1"},
+                {"namespace": "aws:x", "option_name": "B", "value": "2"},
+            ]
+        },
         {"option_settings": {ENVIRONMENT_NAMESPACE: {"A": "3"}, "aws:x": {"C": True}}},
     ]
     assert option_settings(configs) == {
@@ -38,19 +40,31 @@ def test_both_option_settings_syntaxes_and_later_files_win() -> None:
 def test_get_option_setting_becomes_a_parameter_with_the_configured_default() -> None:
     configs: list[dict[str, Any]] = [
         {"option_settings": {CUSTOM_NAMESPACE: {"Size": "5"}}},
-        {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {
-            "DelaySeconds": {"Fn::GetOptionSetting": {"OptionName": "Size", "DefaultValue": 1}},
-            "MaximumMessageSize": {"Fn::GetOptionSetting": {"OptionName": "Max",
-                                                            "DefaultValue": 2048}},
-        }}}},
+        {
+            "Resources": {
+                "Q": {
+                    "Type": "AWS::SQS::Queue",
+                    "Properties": {
+                        "DelaySeconds": {
+                            "Fn::GetOptionSetting": {"OptionName": "Size", "DefaultValue": 1}
+                        },
+                        "MaximumMessageSize": {
+                            "Fn::GetOptionSetting": {"OptionName": "Max", "DefaultValue": 2048}
+                        },
+                    },
+                }
+            }
+        },
     ]
     merged = build_template(configs)
     props = merged.template["Resources"]["Q"]["Properties"]
     assert props["DelaySeconds"] == {"Ref": "OptionSize"}
     assert merged.template["Parameters"]["OptionSize"]["Default"] == "5"
     assert merged.template["Parameters"]["OptionMax"]["Default"] == "2048"
-    assert merged.parameters == {"OptionSize": (CUSTOM_NAMESPACE, "Size"),
-                                 "OptionMax": (CUSTOM_NAMESPACE, "Max")}
+    assert merged.parameters == {
+        "OptionSize": (CUSTOM_NAMESPACE, "Size"),
+        "OptionMax": (CUSTOM_NAMESPACE, "Max"),
+    }
     overridden = build_template(configs, {(CUSTOM_NAMESPACE, "Size"): "9"})
     assert overridden.template["Parameters"]["OptionSize"]["Default"] == "9"
 
@@ -58,12 +72,16 @@ def test_get_option_setting_becomes_a_parameter_with_the_configured_default() ->
 def test_backquoted_environment_properties_become_outputs() -> None:
     configs: list[dict[str, Any]] = [
         {"Resources": {"T": {"Type": "AWS::SNS::Topic"}}},
-        {"option_settings": {ENVIRONMENT_NAMESPACE: {
-            "TOPIC": '`{"Ref" : "T"}`',
-            "LABEL": 'topic-`{"Fn::GetAtt" : ["T", "TopicName"]}`-x',
-            "PLAIN": "hello",
-            "FLAG": True,
-        }}},
+        {
+            "option_settings": {
+                ENVIRONMENT_NAMESPACE: {
+                    "TOPIC": '`{"Ref" : "T"}`',
+                    "LABEL": 'topic-`{"Fn::GetAtt" : ["T", "TopicName"]}`-x',
+                    "PLAIN": "hello",
+                    "FLAG": True,
+                }
+            }
+        },
     ]
     merged = build_template(configs)
     outputs = merged.template["Outputs"]
@@ -72,10 +90,15 @@ def test_backquoted_environment_properties_become_outputs() -> None:
         "Fn::Join": ["", ["topic-", {"Fn::GetAtt": ["T", "TopicName"]}, "-x"]]
     }
     assert merged.static_environment == {"PLAIN": "hello", "FLAG": "true"}
-    stack_outputs = {merged.environment_outputs["TOPIC"]: "arn:t",
-                     merged.environment_outputs["LABEL"]: "topic-t-x"}
+    stack_outputs = {
+        merged.environment_outputs["TOPIC"]: "arn:t",
+        merged.environment_outputs["LABEL"]: "topic-t-x",
+    }
     assert merged.environment(stack_outputs) == {
-        "PLAIN": "hello", "FLAG": "true", "TOPIC": "arn:t", "LABEL": "topic-t-x"
+        "PLAIN": "hello",
+        "FLAG": "true",
+        "TOPIC": "arn:t",
+        "LABEL": "topic-t-x",
     }
 
 
@@ -84,17 +107,30 @@ def test_beanstalk_resources_are_stubbed_and_unknown_refs_rejected() -> None:
     merged = build_template([{"Resources": {"H": hook}}])
     assert merged.template["Parameters"]["AWSEBEnvironmentName"]["Type"] == "String"
     with pytest.raises(ValueError, match="Nowhere"):
-        build_template([{"Resources": {"H": {"Type": "AWS::SNS::Topic", "Properties": {
-            "TopicName": {"Ref": "Nowhere"}}}}}])
+        build_template(
+            [
+                {
+                    "Resources": {
+                        "H": {
+                            "Type": "AWS::SNS::Topic",
+                            "Properties": {"TopicName": {"Ref": "Nowhere"}},
+                        }
+                    }
+                }
+            ]
+        )
 
 
 def test_resources_of_the_same_id_merge_across_files() -> None:
-    merged = build_template([
-        {"Resources": {"T": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": "a"}}}},
-        {"Resources": {"T": {"Properties": {"FifoTopic": False}}}},
-    ])
+    merged = build_template(
+        [
+            {"Resources": {"T": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": "a"}}}},
+            {"Resources": {"T": {"Properties": {"FifoTopic": False}}}},
+        ]
+    )
     assert merged.template["Resources"]["T"] == {
-        "Type": "AWS::SNS::Topic", "Properties": {"DisplayName": "a", "FifoTopic": False}
+        "Type": "AWS::SNS::Topic",
+        "Properties": {"DisplayName": "a", "FifoTopic": False},
     }
 
 
@@ -106,8 +142,11 @@ def test_the_environment_template_lints_clean(
     assert cfn_lint(merged.template) == []
     param = merged.template["Parameters"]["OptionNewSignupEmail"]
     assert param["Default"] == (email or "")
-    assert set(merged.environment_outputs) == {"STARTUP_SIGNUP_TABLE", "NEW_SIGNUP_TOPIC",
-                                               "AWS_REGION"}
+    assert set(merged.environment_outputs) == {
+        "STARTUP_SIGNUP_TABLE",
+        "NEW_SIGNUP_TOPIC",
+        "AWS_REGION",
+    }
 
 
 def test_cfn_lint_catches_a_broken_template(

@@ -14,8 +14,16 @@ ENV = ENVIRONMENT_NAMESPACE
 
 
 def test_every_config_is_yaml_with_known_top_level_keys(eb_configs: list[dict[str, Any]]) -> None:
-    known = {"option_settings", "Resources", "Conditions", "Outputs", "files", "commands",
-             "container_commands", "packages"}
+    known = {
+        "option_settings",
+        "Resources",
+        "Conditions",
+        "Outputs",
+        "files",
+        "commands",
+        "container_commands",
+        "packages",
+    }
     assert eb_configs
     for config in eb_configs:
         assert set(config) <= known

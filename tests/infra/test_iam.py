@@ -46,7 +46,9 @@ def test_app_policy_allows_exactly_what_the_app_does(iam: dict[str, Any]) -> Non
     statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
     assert set(statements) == {"SignupTable", "NewSignupTopic"}
     assert sorted(statements["SignupTable"]["Action"]) == [
-        "dynamodb:DescribeTable", "dynamodb:PutItem", "dynamodb:UpdateItem"
+        "dynamodb:DescribeTable",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
     ]
     assert statements["NewSignupTopic"]["Action"] == ["sns:Publish"]
     for statement in statements.values():
@@ -65,8 +67,10 @@ def test_managed_policies_and_trust(iam: dict[str, Any]) -> None:
         return {arn["Fn::Sub"].rsplit("/", 1)[1] for arn in props["ManagedPolicyArns"]}
 
     assert names(instance) == {"AWSElasticBeanstalkWebTier", "AWSXRayDaemonWriteAccess"}
-    assert names(service) == {"AWSElasticBeanstalkEnhancedHealth",
-                              "AWSElasticBeanstalkManagedUpdatesCustomerRolePolicy"}
+    assert names(service) == {
+        "AWSElasticBeanstalkEnhancedHealth",
+        "AWSElasticBeanstalkManagedUpdatesCustomerRolePolicy",
+    }
     (trust,) = instance["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "ec2.amazonaws.com"}
     (trust,) = service["AssumeRolePolicyDocument"]["Statement"]
