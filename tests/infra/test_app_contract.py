@@ -1,0 +1,37 @@
+"""The EB configuration against the app it deploys: names it reads, files it needs, its Procfile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from infra.eb_template import ENVIRONMENT_NAMESPACE
+
+Options = dict[tuple[str, str], Any]
+ENV = ENVIRONMENT_NAMESPACE
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_environment_uses_only_names_the_app_reads(eb_options: Options) -> None:
+    from app.config import DEFAULTS
+
+    names = {name for namespace, name in eb_options if namespace == ENV}
+    assert names <= set(DEFAULTS)
+    assert "AWS_ENDPOINT_URL" not in names  # local only
+
+
+def test_static_folder_ships_with_the_app(eb_options: Options) -> None:
+    static = eb_options[("aws:elasticbeanstalk:environment:proxy:staticfiles", "/static")]
+    assert (ROOT / static).is_dir()
+    assert any((ROOT / static).iterdir())
+
+
+def test_procfile_runs_gunicorn_on_loopback_8000() -> None:
+    processes = dict(
+        line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip()
+    )
+    web = processes["web"].split()
+    assert web[0] == "gunicorn" and web[-1] == "app.wsgi:application"
+    from app import gunicorn_conf
+
+    assert gunicorn_conf.bind == "127.0.0.1:8000"
