@@ -34,6 +34,15 @@ FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "te
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
+def _clean_env() -> dict[str, str]:
+    """The caller's environment minus what would let the test's own project leak in."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "PYTHON", "GUNICORN_", "VIRTUAL_ENV"))
+    }
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -64,9 +73,10 @@ def unpacked(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Path:
 def venv(tmp_path_factory: pytest.TempPathFactory, unpacked: Path) -> Path:
     """A clean virtualenv with only the bundle's requirements (what EB installs on deploy)."""
     root = tmp_path_factory.mktemp("venv")
-    subprocess.run([sys.executable, "-m", "venv", str(root)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", str(root)], check=True, env=_clean_env())
     pip = [str(root / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-    subprocess.run([*pip, "-r", str(unpacked / "requirements.txt")], check=True, timeout=240)
+    requirements = str(unpacked / "requirements.txt")
+    subprocess.run([*pip, "-r", requirements], check=True, timeout=240, env=_clean_env())
     return root
 
 
@@ -84,12 +94,16 @@ def test_requirements_install_in_a_clean_virtualenv(venv: Path, unpacked: Path) 
     # Locust first, in its own process: it patches the standard library with gevent on import.
     for imports in ("import locust", "import flask, boto3, aws_xray_sdk, gunicorn"):
         found = subprocess.run(
-            [python, "-c", imports], cwd=unpacked, capture_output=True, text=True
+            [python, "-c", imports], cwd=unpacked, capture_output=True, text=True, env=_clean_env()
         )
         assert found.returncode == 0, found.stderr
     # Only the bundle provides the app: the project itself is not installed in this venv.
     outside = subprocess.run(
-        [python, "-c", "import app"], cwd=unpacked.parent, capture_output=True, text=True
+        [python, "-c", "import app"],
+        cwd=unpacked.parent,
+        capture_output=True,
+        text=True,
+        env=_clean_env(),
     )
     assert outside.returncode != 0
 
@@ -109,13 +123,8 @@ def test_gunicorn_serves_the_app_from_the_bundle(
     environ = merged.environment({o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]})
 
     port = _free_port()
-    keep = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("AWS_", "PYTHON", "GUNICORN_", "VIRTUAL_ENV"))
-    }
     env = {
-        **keep,
+        **_clean_env(),
         **environ,
         **FAKE_CREDENTIALS,
         "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
