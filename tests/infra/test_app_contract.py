@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -35,3 +36,14 @@ def test_procfile_runs_gunicorn_on_loopback_8000() -> None:
     from app import gunicorn_conf
 
     assert gunicorn_conf.bind == "127.0.0.1:8000"
+
+
+def test_sampling_rules_file_ships_with_the_app(eb_options: Options) -> None:
+    """XRAY_SAMPLING_RULES is relative to /var/app/current: the file must be in the bundle."""
+    path = eb_options[(ENV, "XRAY_SAMPLING_RULES")]
+    rules = json.loads((ROOT / path).read_text())
+    assert rules["version"] == 2
+    assert {"fixed_target", "rate"} <= set(rules["default"])
+    from infra.bundle import bundle_files
+
+    assert Path(path) in bundle_files(ROOT)
