@@ -1,0 +1,102 @@
+"""Shared helpers of the xray_local benchmarks: synthetic signup documents and result files."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import random
+import statistics
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).with_name("results")
+
+
+def signup_doc(rng: random.Random, start: float, duplicate: bool, fault: bool) -> dict[str, Any]:
+    """A segment like the app's: PutItem (400 + cause for a duplicate), then Publish."""
+    trace_id = f"1-{int(start):08x}-{rng.getrandbits(96):024x}"
+    put: dict[str, Any] = {
+        "id": f"{rng.getrandbits(64):016x}",
+        "name": "dynamodb",
+        "namespace": "aws",
+        "start_time": start + 0.001,
+        "end_time": start + 0.011,
+        "aws": {"operation": "PutItem", "table_name": "signups", "region": "us-east-1"},
+        "http": {"response": {"status": 400 if duplicate else 200}},
+    }
+    subs = [put]
+    if duplicate:
+        put.update(error=True, fault=True)
+        put["cause"] = {
+            "exceptions": [
+                {
+                    "id": f"{rng.getrandbits(64):016x}",
+                    "type": "ConditionalCheckFailedException",
+                    "message": "The conditional request failed",
+                    "remote": True,
+                }
+            ]
+        }
+    else:
+        subs.append(
+            {
+                "id": f"{rng.getrandbits(64):016x}",
+                "name": "sns",
+                "namespace": "aws",
+                "start_time": start + 0.012,
+                "end_time": start + 0.02,
+                "aws": {"operation": "Publish", "region": "us-east-1"},
+                "http": {"response": {"status": 500 if fault else 200}},
+                **({"fault": True} if fault else {}),
+            }
+        )
+    status = 409 if duplicate else (500 if fault else 201)
+    doc: dict[str, Any] = {
+        "id": f"{rng.getrandbits(64):016x}",
+        "trace_id": trace_id,
+        "name": "signup-app",
+        "start_time": start,
+        "end_time": start + 0.03 + rng.random() * 0.05,
+        "http": {
+            "request": {"url": "http://127.0.0.1:8000/signup", "method": "POST"},
+            "response": {"status": status},
+        },
+        "annotations": {"outcome": "duplicate" if duplicate else "created"},
+        "subsegments": subs,
+    }
+    if duplicate:
+        doc["error"] = True
+    if fault:
+        doc["fault"] = True
+    return doc
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    return {
+        "min": round(min(values), 4),
+        "median": round(statistics.median(values), 4),
+        "max": round(max(values), 4),
+        "runs": len(values),
+    }
+
+
+def write_results(name: str, figures: dict[str, Any]) -> Path:
+    """Print the figures and write them with the machine, Python version and date."""
+    result = {
+        "benchmark": name,
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count(),
+        },
+        "figures": figures,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return path
