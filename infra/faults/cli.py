@@ -1,0 +1,96 @@
+"""`xray-signup scenario NAME --share PERCENT`: switch a failure scenario of the local stack."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import urllib.error
+import urllib.request
+from typing import Any
+
+from infra.faults.proxy import CONTROL_PATH
+from infra.faults.scenarios import DISTRIBUTIONS, OUTAGE_MODES, SCENARIO_NAMES
+
+__all__ = ["register", "run"]
+
+DEFAULT_ENDPOINT = "http://127.0.0.1:5050"
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "scenario",
+        help="switch a failure scenario of the local stack: NAME --share PERCENT",
+        description=(
+            "Switch a failure scenario of the running local stack (share 0 switches it off). "
+            "Scenarios combine. Without NAME, list the current settings."
+        ),
+    )
+    parser.add_argument("name", nargs="?", choices=SCENARIO_NAMES, help="the scenario")
+    parser.add_argument("--share", type=int, help="percent of matching calls affected, 0-100")
+    parser.add_argument("--latency-ms", type=int, help="slow-dynamodb: added latency (ms)")
+    parser.add_argument("--distribution", choices=DISTRIBUTIONS, help="slow-dynamodb: shape")
+    parser.add_argument("--mode", choices=OUTAGE_MODES, help="dynamodb-outage: 500s or refuse")
+    parser.add_argument(
+        "--endpoint",
+        default=DEFAULT_ENDPOINT,
+        help=f"the local AWS endpoint of `xray-signup up` (default {DEFAULT_ENDPOINT})",
+    )
+    parser.set_defaults(func=run)
+
+
+def _call(url: str, body: dict[str, Any] | None) -> Any:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        url,
+        data=data,
+        method="PUT" if data else "GET",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        return json.load(answer)
+
+
+def _line(setting: dict[str, Any]) -> str:
+    state = f"{setting['share']:3d}%" if setting["share"] else "off"
+    extra = ""
+    if setting["name"] == "slow-dynamodb":
+        extra = f"  ({setting['distribution']}, {setting['latency_ms']} ms)"
+    elif setting["name"] == "dynamodb-outage":
+        extra = f"  (mode {setting['mode']})"
+    return f"{setting['name']:<16} {state:>5}{extra}  {setting['description']}"
+
+
+def run(args: argparse.Namespace) -> int:
+    base = args.endpoint.rstrip("/") + CONTROL_PATH
+    changes = {
+        key: value
+        for key, value in (
+            ("share", args.share),
+            ("latency_ms", args.latency_ms),
+            ("distribution", args.distribution),
+            ("mode", args.mode),
+        )
+        if value is not None
+    }
+    if changes and not args.name:
+        print("xray-signup scenario: name the scenario to change", file=sys.stderr)
+        return 2
+    try:
+        if args.name and changes:
+            print(_line(_call(f"{base}/{args.name}", changes)))
+        else:
+            for setting in _call(base, None)["scenarios"]:
+                if not args.name or setting["name"] == args.name:
+                    print(_line(setting))
+    except urllib.error.HTTPError as exc:
+        print(f"xray-signup scenario: {json.load(exc).get('error', exc)}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(
+            f"xray-signup scenario: no local stack at {args.endpoint} ({exc}); "
+            "start it with `make run` (scenarios exist only locally)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
