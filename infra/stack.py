@@ -16,6 +16,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from infra.faults.proxy import FaultProxy
 from infra.local_aws import FAKE_CREDENTIALS, LocalAws, LocalAwsResources
 from infra.processes import ManagedProcess
 from xray_local.server import XRayServer
@@ -66,6 +67,13 @@ def _check_free(host: str, port: int, what: str, kind: int = socket.SOCK_STREAM)
             ) from None
 
 
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
 def _wait_for(url: str, process: ManagedProcess, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -88,6 +96,7 @@ class LocalStack:
         self.config = config
         self.xray: XRayServer | None = None
         self.aws: LocalAws | None = None
+        self.faults: FaultProxy | None = None
         self.resources: LocalAwsResources | None = None
         self.processes: list[ManagedProcess] = []
 
@@ -102,14 +111,16 @@ class LocalStack:
 
     def app_environment(self) -> dict[str, str]:
         """The app's environment: the same variable names as on Elastic Beanstalk."""
-        assert self.resources is not None and self.aws is not None
+        assert self.resources is not None and self.faults is not None
         c = self.config
         return {
             **FAKE_CREDENTIALS,
             "STARTUP_SIGNUP_TABLE": self.resources.table_name,
             "NEW_SIGNUP_TOPIC": self.resources.topic_arn,
             "AWS_REGION": c.region,
-            "AWS_ENDPOINT_URL": self.aws.endpoint_url,
+            # Through the fault proxy, so failure scenarios are real on the wire.
+            "AWS_ENDPOINT_URL": self.faults.url,
+            "SCENARIO_API_URL": self.faults.url,
             "AWS_XRAY_DAEMON_ADDRESS": f"{c.host}:{c.xray_port}",
             "AWS_XRAY_SDK_ENABLED": "true",
             "XRAY_CONSOLE_URL": c.xray_url,
@@ -129,8 +140,10 @@ class LocalStack:
             data_dir=c.data_dir / "xray",
             retention=Retention(),
         ).start()
-        self.aws = LocalAws(host=c.host, port=c.aws_port, region=c.region)
+        # moto listens on a private port; the AWS endpoint people and the app use is the proxy.
+        self.aws = LocalAws(host=c.host, port=_free_port(c.host), region=c.region)
         self.resources = self.aws.start()
+        self.faults = FaultProxy(self.aws.endpoint_url, host=c.host, port=c.aws_port).start()
         bin_dir = Path(sys.executable).parent
         app = ManagedProcess(
             "app",
@@ -144,16 +157,18 @@ class LocalStack:
 
     def describe(self) -> str:
         c = self.config
-        assert self.resources is not None and self.aws is not None
+        assert self.resources and self.faults and self.aws
         lines = [
             "xray-signup local stack is running:",
             f"  signup page        {c.app_url}/",
             f"  trace console      {c.xray_url}/   (X-Ray API on the same port)",
             f"  X-Ray daemon       udp://{c.host}:{c.xray_port}",
-            f"  embedded AWS       {self.aws.endpoint_url}   (moto: DynamoDB, SNS, SQS)",
+            f"  embedded AWS       {self.faults.url}   (moto: DynamoDB, SNS, SQS)",
+            "  failure scenarios  xray-signup scenario NAME --share PERCENT   (all off)",
             f"  table              {self.resources.table_name}",
             f"  topic              {self.resources.topic_arn}",
-            f"  notifications      {self.resources.queue_url}",
+            "  notifications      "
+            + self.resources.queue_url.replace(self.aws.endpoint_url, self.faults.url),
             f"  app log            {c.data_dir / 'app.log'}",
             "Query traces: aws xray get-trace-summaries --endpoint-url "
             f"{c.xray_url} --start-time $(($(date +%s)-600)) --end-time $(date +%s) "
@@ -169,6 +184,9 @@ class LocalStack:
         for process in reversed(self.processes):
             process.stop()
         self.processes.clear()
+        if self.faults is not None:
+            self.faults.stop()
+            self.faults = None
         if self.aws is not None:
             self.aws.stop()
             self.aws = None
