@@ -26,7 +26,13 @@ __all__ = ["UNTRACED_PREFIXES", "annotate", "init_tracing", "trace_id"]
 log = logging.getLogger(__name__)
 
 #: Paths that are served without a sampled segment (deployed, the sampling rules say the same).
-UNTRACED_PREFIXES: tuple[str, ...] = ("/health", "/static/", "/favicon.ico", "/generator/status")
+UNTRACED_PREFIXES: tuple[str, ...] = (
+    "/health",
+    "/static/",
+    "/favicon.ico",
+    "/generator/status",
+    "/scenarios",
+)
 
 #: How deep the SDK walks the stack for an exception's `cause`; the default (10) costs CPU on
 #: every duplicate (a handled ClientError) for frames nobody reads in the trace view.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template
 
 from app.signups.validation import DEFAULT_THEME, MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, THEMES
+from app.views.scenarios import scenarios_enabled
 
 __all__ = ["bp"]
 
@@ -22,4 +23,5 @@ def index() -> str:
         max_name=MAX_NAME_LENGTH,
         console_url=settings.xray_console_url or "",
         region=settings.region,
+        scenarios_enabled=scenarios_enabled(settings),
     )

@@ -206,3 +206,48 @@ def test_cli_switches_and_lists(proxy: FaultProxy) -> None:
     assert bad.returncode == 2 and "share must be from 0 to 100" in bad.stderr
     assert run("throttle", "--share", "0").returncode == 0
     assert proxy.board.get("throttle").share == 0
+
+
+def test_the_page_relays_scenarios_json_only(client: FlaskClient, proxy: FaultProxy) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="scenarios"' in page and "scenarios.js" in page
+    listed = client.get("/scenarios").get_json()["scenarios"]
+    assert [s["name"] for s in listed] == [
+        "throttle",
+        "dynamodb-outage",
+        "sns-outage",
+        "slow-dynamodb",
+    ]
+    changed = client.put("/scenarios/sns-outage", json={"share": 40})
+    assert changed.status_code == 200 and changed.get_json()["share"] == 40
+    assert proxy.board.get("sns-outage").share == 40
+    assert client.put("/scenarios/sns-outage", data={"share": "100"}).status_code == 415
+    assert client.post("/scenarios/sns-outage", json={"share": 100}).status_code == 405
+    assert client.put("/scenarios/sns-outage", json={"share": 900}).status_code == 400
+    assert client.put("/scenarios/bogus", json={"share": 1}).status_code == 400
+    assert proxy.board.get("sns-outage").share == 40
+
+
+def test_the_relay_says_when_the_control_is_down(
+    aws: SignupResources, daemon: DaemonListener
+) -> None:
+    from tests.support.net import free_port
+
+    closed = f"http://127.0.0.1:{free_port()}"
+    settings = Settings(
+        table_name=aws.table_name,
+        endpoint_url=closed,
+        scenario_api_url=closed,
+        xray_daemon_address=daemon.address,
+    )
+    answer = create_app(settings).test_client().get("/scenarios")
+    assert answer.status_code == 503
+    assert "not running" in answer.get_json()["error"]
+
+
+def test_no_scenarios_against_real_aws(daemon: DaemonListener) -> None:
+    """Without a local endpoint (that is, on AWS) the panel and the relay do not exist."""
+    settings = Settings(scenario_api_url="http://127.0.0.1:1", xray_daemon_address=daemon.address)
+    client = create_app(settings).test_client()
+    assert client.get("/scenarios").status_code == 404
+    assert 'id="scenarios"' not in client.get("/").get_data(as_text=True)
