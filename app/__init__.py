@@ -12,7 +12,7 @@ from app.signups.notifier import SignupNotifier
 from app.signups.service import SignupService
 from app.signups.store import SignupStore
 from app.tracing import init_tracing
-from app.views import errors, health, pages, signups
+from app.views import errors, generator, health, pages, signups
 
 __all__ = ["Settings", "create_app"]
 
@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     init_tracing(app, settings)
     errors.init_error_handlers(app)
-    for blueprint in (pages.bp, signups.bp, health.bp):
+    for blueprint in (pages.bp, signups.bp, health.bp, generator.bp):
         app.register_blueprint(blueprint)
     logging.getLogger("app").setLevel(logging.INFO)
     return app

@@ -194,8 +194,8 @@ class Pacer:
         if self.taken:
             last = self.due(self.taken - 1)
             self.rate_per_minute = rate_per_minute
-            self.anchor = last + self.interval - self.share_index * interval_seconds(
-                rate_per_minute
+            self.anchor = (
+                last + self.interval - self.share_index * interval_seconds(rate_per_minute)
             )
             self.taken = 0
         else:
