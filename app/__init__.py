@@ -12,7 +12,7 @@ from app.signups.notifier import SignupNotifier
 from app.signups.service import SignupService
 from app.signups.store import SignupStore
 from app.tracing import init_tracing
-from app.views import errors, generator, health, pages, signups
+from app.views import errors, generator, health, pages, scenarios, signups
 
 __all__ = ["Settings", "create_app"]
 
@@ -36,5 +36,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.init_error_handlers(app)
     for blueprint in (pages.bp, signups.bp, health.bp, generator.bp):
         app.register_blueprint(blueprint)
+    if scenarios.scenarios_enabled(settings):
+        app.register_blueprint(scenarios.bp)
     logging.getLogger("app").setLevel(logging.INFO)
     return app
