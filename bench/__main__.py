@@ -1,0 +1,46 @@
+"""`make bench`: run every benchmark (or those named), then write results.md and the README table.
+
+python -m bench                  # all of them, in the order below
+python -m bench xray_ingest      # one, then the report over all recorded results
+python -m bench --report-only    # only re-render from bench/results/*.json
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from bench.report import BENCH_DIR
+from bench.report import main as report
+
+#: Every benchmark, cheapest first. Each is a script that writes bench/results/<name>.json.
+BENCHMARKS = ["xray_ingest", "xray_query", "loadgen_pacing"]
+
+
+def run(names: list[str]) -> int:
+    failed = []
+    for name in names:
+        script = BENCH_DIR / f"{name}.py"
+        if not script.exists():
+            print(f"bench: no benchmark {name!r} (have: {', '.join(BENCHMARKS)})", file=sys.stderr)
+            return 2
+        print(f"== {name}", flush=True)
+        started = time.monotonic()
+        status = subprocess.call([sys.executable, str(script)], cwd=BENCH_DIR.parent)
+        print(f"== {name}: exit {status} after {time.monotonic() - started:.0f}s", flush=True)
+        if status:
+            failed.append(name)
+    report()
+    if failed:
+        print(f"bench: failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    if args == ["--report-only"]:
+        report()
+        raise SystemExit(0)
+    raise SystemExit(run(args or BENCHMARKS))
