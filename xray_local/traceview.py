@@ -1,4 +1,4 @@
-"""The derived view of one trace that the filter language, trace summaries and the service graph share.
+"""The derived view of one trace shared by the filter language, summaries and the service graph.
 
 X-Ray answers three questions from the same facts about a trace: which traces match a filter
 expression (GetTraceSummaries), what each matching trace looks like in summary (TraceSummary), and
@@ -46,7 +46,7 @@ class Trace:
 
 @dataclass(frozen=True)
 class NodeKey:
-    """A node of the service graph: X-Ray identifies it by name and type (None for a plain service)."""
+    """A service-graph node: X-Ray identifies it by name and type (None for a plain service)."""
 
     name: str
     type: str | None

@@ -1,4 +1,4 @@
-"""The deployed sampling-rules file: the SDK accepts it, and it leaves out health and static files."""
+"""The deployed sampling rules: the SDK accepts them; they leave out health and static files."""
 
 from __future__ import annotations
 
