@@ -19,6 +19,7 @@ from pathlib import Path
 from infra.faults.proxy import FaultProxy
 from infra.local_aws import FAKE_CREDENTIALS, LocalAws, LocalAwsResources
 from infra.processes import ManagedProcess
+from loadgen.cli import LOCUSTFILE, PACKAGE_ROOT
 from xray_local.server import XRayServer
 from xray_local.store import Retention
 
@@ -154,6 +155,19 @@ class LocalStack:
         self.processes.append(app)
         app.start()
         _wait_for(c.app_url + "/health", app)
+        if c.with_generator:
+            argv = ["-m", "locust", "-f", str(LOCUSTFILE), "--web-host", c.host]
+            argv += ["--web-port", str(c.locust_port), "--host", c.app_url]
+            loadgen = ManagedProcess(
+                "loadgen",
+                [sys.executable, *argv],
+                env={},
+                cwd=PACKAGE_ROOT,
+                log_file=c.data_dir / "loadgen.log",
+            )
+            self.processes.append(loadgen)
+            loadgen.start()
+            _wait_for(c.locust_url + "/xray-signup/status", loadgen)
 
     def describe(self) -> str:
         c = self.config
@@ -170,6 +184,9 @@ class LocalStack:
             "  notifications      "
             + self.resources.queue_url.replace(self.aws.endpoint_url, self.faults.url),
             f"  app log            {c.data_dir / 'app.log'}",
+            f"  generator          {c.locust_url}/   (Locust; log {c.data_dir / 'loadgen.log'})"
+            if c.with_generator
+            else "  generator          off (--no-generator)",
             "Query traces: aws xray get-trace-summaries --endpoint-url "
             f"{c.xray_url} --start-time $(($(date +%s)-600)) --end-time $(date +%s) "
             "--filter-expression 'http.status = 409'",

@@ -203,17 +203,22 @@ def _on_init(environment: Any, **_kwargs: Any) -> None:
 
 def _watch_max_run(environment: Any) -> None:
     """Stop a run that has gone on for the max run: the page's Start never runs forever."""
+    pause = POLL_SECONDS
     while True:
-        gevent.sleep(POLL_SECONDS)
+        gevent.sleep(pause)
+        pause = POLL_SECONDS
         limit = max_run_seconds(environment)
         if not (limit and _is_running(environment) and _run.started_at is not None):
             continue
-        if time.monotonic() - _run.started_monotonic >= limit:
-            log.info("max run of %.0fs reached; stopping", limit)
-            if _option(environment, "headless", False):
-                environment.runner.quit()
-                return
-            environment.runner.stop()
+        remaining = limit - (time.monotonic() - _run.started_monotonic)
+        if remaining > 0:
+            pause = min(POLL_SECONDS, remaining)
+            continue
+        log.info("max run of %.0fs reached; stopping", limit)
+        if _option(environment, "headless", False):
+            environment.runner.quit()
+            return
+        environment.runner.stop()
 
 
 def _on_test_start(environment: Any, **_kwargs: Any) -> None:
