@@ -48,6 +48,7 @@ class LocalAws:
 
     def start(self) -> LocalAwsResources:
         self._server.start()
+        self.port = self._server.get_host_and_port()[1]  # the real one when asked for port 0
         self.resources = self._provision()
         return self.resources
 

@@ -20,6 +20,7 @@ from infra.faults.proxy import FaultProxy
 from infra.local_aws import FAKE_CREDENTIALS, LocalAws, LocalAwsResources
 from infra.processes import ManagedProcess
 from loadgen.cli import LOCUSTFILE, PACKAGE_ROOT
+from xray_local.console import console_blueprint
 from xray_local.server import XRayServer
 from xray_local.store import Retention
 
@@ -66,13 +67,6 @@ def _check_free(host: str, port: int, what: str, kind: int = socket.SOCK_STREAM)
                 f"{what} needs {host}:{port} ({'UDP' if kind == socket.SOCK_DGRAM else 'TCP'}), "
                 "which is in use: stop what uses it, or choose another port (see --help)"
             ) from None
-
-
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _wait_for(url: str, process: ManagedProcess, timeout: float = 30.0) -> None:
@@ -140,9 +134,10 @@ class LocalStack:
             port=c.xray_port,
             data_dir=c.data_dir / "xray",
             retention=Retention(),
+            blueprints=(console_blueprint(),),
         ).start()
         # moto listens on a private port; the AWS endpoint people and the app use is the proxy.
-        self.aws = LocalAws(host=c.host, port=_free_port(c.host), region=c.region)
+        self.aws = LocalAws(host=c.host, port=0, region=c.region)
         self.resources = self.aws.start()
         self.faults = FaultProxy(self.aws.endpoint_url, host=c.host, port=c.aws_port).start()
         bin_dir = Path(sys.executable).parent

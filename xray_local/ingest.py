@@ -97,9 +97,11 @@ class UdpReceiver:
     def stop(self) -> None:
         """Stop receiving, then let the writer store everything already queued."""
         self._stopping.set()
-        self._threads[0].join(timeout=5)
-        self._queue.put(None)
-        self._threads[1].join(timeout=30)
+        if self._threads[0].is_alive():
+            self._threads[0].join(timeout=5)
+        if self._threads[1].is_alive():  # never started when the TCP side could not bind
+            self._queue.put(None)
+            self._threads[1].join(timeout=30)
         self._sock.close()
 
     def flush(self, timeout: float = 5.0) -> None:

@@ -99,10 +99,16 @@ class XRayServer:
             receiver = UdpReceiver(self.store, self.host, self.requested_port)
             try:
                 http = make_server(self.host, receiver.port, self.app, threaded=True)
-            except OSError as exc:
+            except (OSError, SystemExit) as exc:
+                # werkzeug reports a port in use with sys.exit(1), not the OSError.
                 receiver.stop()
-                if exc.errno != errno.EADDRINUSE or attempt == attempts - 1:
+                in_use = isinstance(exc, SystemExit) or exc.errno == errno.EADDRINUSE
+                if not in_use:
                     raise
+                if attempt == attempts - 1:
+                    raise OSError(
+                        errno.EADDRINUSE, f"TCP port {receiver.port} on {self.host} is in use"
+                    ) from exc
                 continue
             return receiver, http
         raise OSError(errno.EADDRINUSE, "no free UDP+TCP port pair")  # pragma: no cover

@@ -21,12 +21,11 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 @contextmanager
 def moto_server() -> Iterator[str]:
-    """moto's server on a free loopback port; yields its endpoint URL."""
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    """moto's server on a loopback port the kernel picks (no race); yields its endpoint URL."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{server.get_host_and_port()[1]}"
     finally:
         server.stop()
 
