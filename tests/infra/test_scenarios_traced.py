@@ -1,4 +1,4 @@
-"""Each failure scenario under the generator, seen where a person sees it: answers, table, queue, map.
+"""Each failure scenario under the generator, seen where a person sees it: answers, table, map.
 
 The generator (Locust, headless, accelerated) sends signups to the app under gunicorn; the app's
 AWS endpoint is the fault proxy in front of a moto server; the app traces to xray_local. After each
