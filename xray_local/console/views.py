@@ -1,0 +1,178 @@
+"""The console blueprint: three page shells and the JSON endpoints their scripts call.
+
+Pages are server-rendered shells (no data in them) so that a page always loads, even when the
+X-Ray API is down; the scripts fetch `/console/api/...`, which call the X-Ray API with boto3 and
+answer JSON, or an error JSON whose `error` is `invalid_request` (the API's own message, e.g. a
+filter expression's position), `unavailable` (the API is not answering: the page says so and
+retries) or `api_error`. No inline script or style anywhere, and the pages send a content
+security policy that forbids them, so a regression shows up in the browser tests.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from xray_local.console.mapview import map_json
+from xray_local.console.target import ApiTarget, ClientPool, ConsoleApiError, call_api
+from xray_local.console.timeline import timeline_json
+from xray_local.console.tracelist import list_json
+
+__all__ = ["CONTENT_SECURITY_POLICY", "DEFAULT_WINDOW", "console_blueprint"]
+
+#: The default time range: the last five minutes, like the X-Ray console.
+DEFAULT_WINDOW = 300.0
+#: GetTraceSummaries pages read per query (AWS pages hold up to ~100 summaries).
+MAX_SUMMARY_PAGES = 10
+MAX_GRAPH_PAGES = 10
+TRACE_ID = re.compile(r"^1-[0-9a-f]{8}-[0-9a-f]{24}$")
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+_UNSPECIFIED = ("0.0.0.0", "", "::")
+
+
+class BadQuery(ConsoleApiError):
+    status = 400
+    kind = "bad_query"
+
+
+def _time_range() -> tuple[float, float]:
+    now = time.time()
+    try:
+        end = float(request.args.get("end") or now)
+        start = float(request.args.get("start") or end - DEFAULT_WINDOW)
+    except ValueError:
+        raise BadQuery("start and end must be epoch seconds") from None
+    if not start < end:
+        raise BadQuery("start must be before end")
+    return start, end
+
+
+def console_blueprint(target: ApiTarget | None = None) -> Blueprint:
+    """A console reading `target` (default: the X-Ray API of the server that serves it)."""
+    target = target or ApiTarget(same_server=True)
+    pool = ClientPool(target)
+    bp = Blueprint(
+        "xray_console",
+        __name__,
+        template_folder="templates",
+        static_folder="static",
+        static_url_path="/console/static",
+    )
+
+    def endpoint() -> str | None:
+        address: tuple[str, int] | None = None
+        if target.same_server:
+            host = str(request.environ.get("SERVER_NAME") or "")
+            host = "127.0.0.1" if host in _UNSPECIFIED else host
+            address = (host, int(request.environ.get("SERVER_PORT") or 0))
+        return pool.endpoint_for(address)
+
+    def xray() -> tuple[Any, str | None]:
+        where = endpoint()
+        return pool.client(where), where
+
+    def page(template: str, **context: Any) -> str:
+        """Render through the Jinja environment, not `flask.render_template`: aws-xray-sdk's Flask
+        middleware replaces `flask.templating._render` process-wide with a version that fails
+        outside a traced request, and the console may share a process with a traced app."""
+        where = target.describe(endpoint() if target.same_server else None)
+        context.update(api_label=where, aws=target.is_aws)
+        current_app.update_template_context(context)
+        return current_app.jinja_env.get_or_select_template(template).render(context)
+
+    @bp.after_request
+    def _headers(response: Response) -> Response:
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        if request.path.startswith("/console/api/"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @bp.errorhandler(ConsoleApiError)
+    def _api_error(exc: ConsoleApiError) -> tuple[Response, int]:
+        body = exc.to_json()
+        body["api"] = target.describe(endpoint() if target.same_server else None)
+        return jsonify(body), exc.status
+
+    @bp.get("/")
+    def service_map() -> str:
+        return page("console_map.html", active="map")
+
+    @bp.get("/traces")
+    def traces() -> str:
+        return page("console_traces.html", active="traces")
+
+    @bp.get("/traces/<trace_id>")
+    def trace(trace_id: str) -> str:
+        return page("console_trace.html", active="trace", trace_id=trace_id)
+
+    @bp.get("/console/api/graph")
+    def api_graph() -> Response:
+        start, end = _time_range()
+        client, where = xray()
+        services: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"StartTime": start, "EndTime": end}
+        for _ in range(MAX_GRAPH_PAGES):
+            answer = call_api(
+                target, where, "GetServiceGraph", lambda: client.get_service_graph(**kwargs)
+            )
+            services.extend(answer.get("Services") or [])
+            if not answer.get("NextToken"):
+                break
+            kwargs["NextToken"] = answer["NextToken"]
+        return jsonify(map_json(services, start, end))
+
+    @bp.get("/console/api/traces")
+    def api_traces() -> Response:
+        start, end = _time_range()
+        expression = (request.args.get("filter") or "").strip()
+        client, where = xray()
+        kwargs: dict[str, Any] = {"StartTime": start, "EndTime": end, "Sampling": False}
+        if expression:
+            kwargs["FilterExpression"] = expression
+        summaries: list[dict[str, Any]] = []
+        processed = 0
+        truncated = False
+        for page_number in range(MAX_SUMMARY_PAGES):
+            answer = call_api(
+                target, where, "GetTraceSummaries", lambda: client.get_trace_summaries(**kwargs)
+            )
+            summaries.extend(answer.get("TraceSummaries") or [])
+            processed += int(answer.get("TracesProcessedCount") or 0)
+            if not answer.get("NextToken"):
+                break
+            kwargs["NextToken"] = answer["NextToken"]
+            truncated = page_number == MAX_SUMMARY_PAGES - 1
+        body = list_json(summaries, start, end, truncated, processed)
+        body["filter"] = expression
+        return jsonify(body)
+
+    @bp.get("/console/api/trace/<trace_id>")
+    def api_trace(trace_id: str) -> tuple[Response, int] | Response:
+        if not TRACE_ID.match(trace_id):
+            raise BadQuery(
+                f"{trace_id!r} is not an X-Ray trace id (1-xxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxx)"
+            )
+        client, where = xray()
+        answer = call_api(
+            target, where, "BatchGetTraces", lambda: client.batch_get_traces(TraceIds=[trace_id])
+        )
+        found = [t for t in answer.get("Traces") or [] if t.get("Id") == trace_id]
+        if not found or not found[0].get("Segments"):
+            body = {
+                "error": "not_found",
+                "message": f"No trace {trace_id} at {target.describe(where)}: it may be older "
+                "than the retention, or its segments may still be on their way (try again in a "
+                "few seconds).",
+            }
+            return jsonify(body), 404
+        return jsonify(timeline_json(found[0]))
+
+    return bp
