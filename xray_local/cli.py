@@ -9,6 +9,7 @@ import threading
 from types import FrameType
 from typing import Any
 
+from xray_local.console import console_blueprint
 from xray_local.sampling import SamplingRuleError, SamplingRules
 from xray_local.server import XRayServer
 from xray_local.store import Retention
@@ -67,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         data_dir=None if args.memory else args.data_dir,
         retention=Retention(max_traces=args.max_traces, max_age=args.max_age),
         sampling=sampling,
+        blueprints=(console_blueprint(),),
         log_interval=args.log_interval,
     )
     try:
