@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 
 from app.aws import build_clients
 from app.config import Settings
+from app.logs import configure_logging
 from app.signups.notifier import SignupNotifier
 from app.signups.service import SignupService
 from app.signups.store import SignupStore
@@ -38,5 +37,5 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.register_blueprint(blueprint)
     if scenarios.scenarios_enabled(settings):
         app.register_blueprint(scenarios.bp)
-    logging.getLogger("app").setLevel(logging.INFO)
+    configure_logging(settings.tracing_name)
     return app

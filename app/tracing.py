@@ -17,11 +17,11 @@ from typing import Any
 from aws_xray_sdk import global_sdk_config
 from aws_xray_sdk.core import patch, xray_recorder
 from aws_xray_sdk.ext.flask.middleware import XRayMiddleware
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 
 from app.config import Settings
 
-__all__ = ["UNTRACED_PREFIXES", "annotate", "init_tracing", "trace_id"]
+__all__ = ["UNTRACED_PREFIXES", "annotate", "init_tracing", "latest_subsegment_id", "trace_id"]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,11 @@ class SignupXRayMiddleware(XRayMiddleware):  # type: ignore[misc]
             self._recorder.begin_segment(name=self._recorder.service, sampling=0)
             return
         super()._before_request()
+        segment = self._recorder.current_segment()
+        if segment is not None and segment.sampled:
+            # For log lines: the ids that make a line findable from its trace.
+            g.xray_trace_id = segment.trace_id
+            g.xray_segment_id = segment.id
 
     def _after_request(self, response: Response) -> Response:
         if _untraced(request.path):
@@ -108,3 +113,24 @@ def trace_id() -> str | None:
     root = getattr(entity, "parent_segment", None) or entity
     value = getattr(root, "trace_id", None)
     return value if isinstance(value, str) else None
+
+
+def latest_subsegment_id(name: str) -> str | None:
+    """The id of the request's most recent subsegment called `name` (e.g. "dynamodb").
+
+    A log line about an AWS call's outcome carries it, so the trace viewer can tie the line to
+    the call's subsegment in the timeline.
+    """
+    if not global_sdk_config.sdk_enabled():
+        return None
+    entities = getattr(xray_recorder.context._local, "entities", None)
+    if not entities:
+        return None
+    root = getattr(entities[-1], "parent_segment", None) or entities[-1]
+    if not getattr(root, "sampled", False):
+        return None
+    for subsegment in reversed(getattr(root, "subsegments", [])):
+        if subsegment.name == name:
+            value = subsegment.id
+            return value if isinstance(value, str) else None
+    return None

@@ -30,7 +30,12 @@ def _http_error(exc: HTTPException) -> tuple[Response, int]:
 def _unexpected(exc: Exception) -> tuple[Response, int]:
     # Werkzeug hands over unhandled exceptions wrapped in InternalServerError.
     original = getattr(exc, "original_exception", None) or exc
-    log.error("unexpected error: %s", type(original).__name__, exc_info=original)
+    log.error(
+        "unexpected error: %s",
+        type(original).__name__,
+        exc_info=original,
+        extra={"event": "error.unexpected", "fields": {"outcome": "error"}},
+    )
     return error_response(500, "internal error")
 
 

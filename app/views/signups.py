@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from app.logs import log_event
 from app.signups.errors import (
     DuplicateSignup,
     InvalidSignup,
@@ -47,35 +48,43 @@ def _with_retry_after(answer: tuple[Response, int], seconds: str) -> tuple[Respo
 @bp.post("/signup")
 def signup() -> tuple[Response, int]:
     service: SignupService = current_app.extensions["signup_service"]
+    log_event(log, logging.INFO, "signup.received", "signup received")
     try:
         signup_request = validate_signup(_read_body())
     except InvalidSignup as exc:
-        annotate(outcome="invalid")
-        log.info("signup rejected: %s %s", exc.field, exc.reason)
-        return error_response(400, "invalid input", field=exc.field, reason=exc.reason)
+        return _answer(400, "invalid", "invalid input", field=exc.field, reason=exc.reason)
 
     annotate(theme=signup_request.theme, preview_access=signup_request.preview_access)
     try:
         result = service.register(signup_request)
     except DuplicateSignup:
-        annotate(outcome="duplicate")
-        log.info("signup duplicate")
-        return error_response(409, "already on the list", email=signup_request.email)
+        return _answer(409, "duplicate", "already on the list", email=signup_request.email)
     except StoreThrottled as exc:
-        annotate(outcome="error")
-        log.warning("signup throttled by DynamoDB: %s", exc.code)
-        answer = error_response(429, "too many requests, retry later", code=exc.code)
+        answer = _answer(429, "error", "too many requests, retry later", code=exc.code)
         return _with_retry_after(answer, RETRY_AFTER_THROTTLED)
     except StoreUnavailable as exc:
-        annotate(outcome="error")
-        log.error("signup store unavailable: %s", exc.code)
-        answer = error_response(503, "signups are unavailable, retry later", code=exc.code)
+        answer = _answer(503, "error", "signups are unavailable, retry later", code=exc.code)
         return _with_retry_after(answer, RETRY_AFTER_UNAVAILABLE)
     except StoreError as exc:
-        annotate(outcome="error")
-        log.error("signup store failed: %s", exc.code)
-        return error_response(500, "signup failed", code=exc.code)
+        return _answer(500, "error", "signup failed", code=exc.code)
 
     annotate(outcome="created", notified=result.notified)
-    log.info("signup created (notified=%s)", result.notified)
+    log_event(
+        log,
+        logging.INFO,
+        "signup.answered",
+        "created",
+        outcome="created",
+        status=201,
+        notified=result.notified,
+    )
     return jsonify(result.as_json()), 201
+
+
+def _answer(status: int, outcome: str, message: str, **body: object) -> tuple[Response, int]:
+    """An error answer: annotated on the trace, logged once (without the email), returned."""
+    annotate(outcome=outcome)
+    details = {k: v for k, v in body.items() if k != "email"}
+    level = logging.INFO if status < 500 and status != 429 else logging.WARNING
+    log_event(log, level, "signup.answered", message, outcome=outcome, status=status, **details)
+    return error_response(status, message, **body)
