@@ -1,4 +1,4 @@
-"""The app's log lines: JSON, one per event, each tied to the trace (and subsegment) it belongs to."""
+"""The app's log lines: JSON, one per event, each tied to the trace and subsegment it is about."""
 
 from __future__ import annotations
 
