@@ -7,11 +7,12 @@ from flask import Flask
 from app.aws import build_clients
 from app.config import Settings
 from app.logs import configure_logging
+from app.security import init_security_headers
 from app.signups.notifier import SignupNotifier
 from app.signups.service import SignupService
 from app.signups.store import SignupStore
 from app.tracing import init_tracing
-from app.views import errors, generator, health, pages, scenarios, signups
+from app.views import errors, generator, health, openapi, pages, scenarios, signups
 
 __all__ = ["Settings", "create_app"]
 
@@ -33,7 +34,8 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     init_tracing(app, settings)
     errors.init_error_handlers(app)
-    for blueprint in (pages.bp, signups.bp, health.bp, generator.bp):
+    init_security_headers(app)
+    for blueprint in (pages.bp, signups.bp, health.bp, generator.bp, openapi.bp):
         app.register_blueprint(blueprint)
     if scenarios.scenarios_enabled(settings):
         app.register_blueprint(scenarios.bp)
