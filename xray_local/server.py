@@ -19,6 +19,9 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from xray_local.api import ApiContext, api, error_response
 from xray_local.ingest import UdpReceiver
+from xray_local.logs_api import EXTENSION as LOGS_EXTENSION
+from xray_local.logs_api import logs_api
+from xray_local.logstore import LogRetention, LogStore
 from xray_local.sampling import SamplingRules
 from xray_local.store import Retention, Store
 
@@ -27,11 +30,16 @@ __all__ = ["XRayServer", "create_app"]
 log = logging.getLogger("xray_local")
 
 
-def create_app(context: ApiContext, blueprints: tuple[Blueprint, ...] = ()) -> Flask:
-    """The Flask app: the X-Ray API plus any extra blueprints (the console)."""
+def create_app(
+    context: ApiContext, blueprints: tuple[Blueprint, ...] = (), logs: LogStore | None = None
+) -> Flask:
+    """The Flask app: the X-Ray API, the CloudWatch Logs subset (POST / with X-Amz-Target, on
+    `logs`, in memory if none) and any extra blueprints (the console)."""
     app = Flask("xray_local")
     app.extensions["xray_local"] = context
+    app.extensions[LOGS_EXTENSION] = logs if logs is not None else LogStore(":memory:")
     app.register_blueprint(api)
+    app.register_blueprint(logs_api)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
@@ -63,6 +71,7 @@ class XRayServer:
         store: Store | None = None,
         blueprints: tuple[Blueprint, ...] = (),
         log_interval: float = 60.0,
+        log_retention: LogRetention | None = None,
     ) -> None:
         self.host = host
         self.requested_port = port
@@ -72,7 +81,13 @@ class XRayServer:
         self.store = store
         self.sampling = sampling or SamplingRules()
         self.context = ApiContext(store=self.store, sampling=self.sampling)
-        self.app = create_app(self.context, blueprints)
+        # Log lines beside the traces: same directory, bounded the same way (see logstore.py).
+        self.logs = (
+            LogStore.in_directory(data_dir, log_retention)
+            if data_dir
+            else LogStore(":memory:", log_retention)
+        )
+        self.app = create_app(self.context, blueprints, self.logs)
         self.log_interval = log_interval
         self.port = 0
         self._receiver: UdpReceiver | None = None
@@ -157,6 +172,7 @@ class XRayServer:
             thread.join(timeout=5)
         self._log_line()
         self.store.close()
+        self.logs.close()
 
     def __enter__(self) -> XRayServer:
         return self.start()
