@@ -133,7 +133,11 @@ def _option(environment: Any, name: str, default: Any) -> Any:
 def effective_rate(environment: Any) -> float:
     """The per-minute rate this run sends in total: the chosen rate times the test scale."""
     rate = float(_option(environment, "signup_rate", DEFAULT_RATE_PER_MINUTE))
-    return rate * float(_option(environment, "rate_scale", 1.0))
+    scaled = rate * float(_option(environment, "rate_scale", 1.0))
+    if not 0 < scaled < float("inf"):
+        log.error("invalid rate %r; using %s a minute", scaled, DEFAULT_RATE_PER_MINUTE)
+        return DEFAULT_RATE_PER_MINUTE
+    return scaled
 
 
 def max_run_seconds(environment: Any) -> float:
