@@ -15,7 +15,17 @@ from bench.report import BENCH_DIR
 from bench.report import main as report
 
 #: Every benchmark, cheapest first. Each is a script that writes bench/results/<name>.json.
-BENCHMARKS = ["xray_ingest", "xray_query", "loadgen_pacing"]
+BENCHMARKS = [
+    "xray_ingest",
+    "xray_query",
+    "loadgen_pacing",
+    "signup_aws_calls",
+    "signup_cpu",
+    "signup_throughput",
+    "signup_memory",
+]
+#: On demand only (`python -m bench signup_levers`): each tuning lever of issue 8, ~6 minutes.
+OPTIONAL = ["signup_levers"]
 
 
 def run(names: list[str]) -> int:

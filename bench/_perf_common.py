@@ -1,0 +1,358 @@
+"""Shared machinery of the signup performance benchmarks (issue 8).
+
+Every benchmark here runs the real thing on loopback: moto in its own process (so its CPU is not
+counted with ours), the app under gunicorn exactly as the Procfile starts it, and Locust driven
+headless with the project's own locustfile. Figures come from the kernel (`/proc/<pid>/stat`,
+`/proc/<pid>/status`) and from Locust's own statistics, never from timers inside the app.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # the scripts run as `python bench/<name>.py`
+    sys.path.insert(0, str(ROOT))
+
+from tests.support.net import free_port, wait_for_http  # noqa: E402
+
+RESULTS = Path(__file__).with_name("results")
+BIN = Path(sys.executable).parent
+LOCUSTFILE = ROOT / "loadgen" / "locustfile.py"
+LATENCY_PROBE = Path(__file__).with_name("_locust_latency.py")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+#: "Saturation": a rate no loopback setup reaches, so the 4 users send back to back.
+UNCAPPED_RATE = 6_000_000.0
+CLIENTS = 4
+DUPLICATE_EVERY = 10
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+os.environ.update(CREDENTIALS)
+
+
+def _terminate(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)  # so `finally` stops moto, gunicorn and Locust with us
+
+
+signal.signal(signal.SIGTERM, _terminate)
+
+
+# --------------------------------------------------------------------------- processes and /proc
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """utime + stime of `pids` (the kernel's own accounting, all threads included)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+    return total / CLK_TCK
+
+
+def rss_mb(pid: int) -> float:
+    """Resident set size of one process in MiB (VmRSS)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        found += [int(p) for p in text]
+    return sorted(found)
+
+
+def _stop(process: subprocess.Popen[Any], timeout: float = 15) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def moto() -> Iterator[str]:
+    """moto's server in its own process on a free loopback port; yields its endpoint URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **CREDENTIALS},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(url + "/moto-api/", timeout=30)
+        yield url
+    finally:
+        _stop(process)
+
+
+@dataclass(frozen=True)
+class Resources:
+    table: str
+    topic_arn: str
+
+
+def create_resources(endpoint: str) -> Resources:
+    """A fresh table and topic (no subscriber: moto's fan-out work is not what we measure)."""
+    session = boto3.session.Session(region_name="us-east-1")
+    suffix = uuid.uuid4().hex[:8]
+    table = f"signups-{suffix}"
+    session.client("dynamodb", endpoint_url=endpoint).create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "email", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "email", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    topic = session.client("sns", endpoint_url=endpoint).create_topic(Name=f"new-{suffix}")
+    return Resources(table, topic["TopicArn"])
+
+
+@dataclass(frozen=True)
+class App:
+    url: str
+    master: int
+
+    @property
+    def workers(self) -> list[int]:
+        return children(self.master)
+
+    @property
+    def pids(self) -> list[int]:
+        return [self.master, *self.workers]
+
+
+def app_env(
+    endpoint: str, resources: Resources, traced: bool, daemon: str | None = None
+) -> dict[str, str]:
+    env = {
+        **CREDENTIALS,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_REGION": "us-east-1",
+        "STARTUP_SIGNUP_TABLE": resources.table,
+        "NEW_SIGNUP_TOPIC": resources.topic_arn,
+        "AWS_XRAY_SDK_ENABLED": "true" if traced else "false",
+    }
+    if daemon:
+        env["AWS_XRAY_DAEMON_ADDRESS"] = daemon
+    return env
+
+
+@contextmanager
+def gunicorn(
+    env: Mapping[str, str],
+    workers: int = 2,
+    threads: int | None = None,
+    extra_args: Sequence[str] = (),
+    wsgi: str = "app.wsgi:application",
+    config: str = "python:app.gunicorn_conf",
+) -> Iterator[App]:
+    """The app under gunicorn with the project's config (the Procfile's command), plus overrides.
+
+    `extra_args` come after `-c`, so a flag such as `--worker-class sync` overrides the config
+    file: that is how the levers are measured without editing the app.
+    """
+    port = free_port()
+    full_env = {**os.environ, **env, "GUNICORN_BIND": f"127.0.0.1:{port}"}
+    full_env["GUNICORN_WORKERS"] = str(workers)
+    if threads is not None:
+        full_env["GUNICORN_THREADS"] = str(threads)
+    full_env["PYTHONPATH"] = str(ROOT)
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-c", config, *extra_args, wsgi],
+        cwd=ROOT,
+        env=full_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(url + "/health", timeout=30)
+        deadline = time.monotonic() + 10
+        while len(children(process.pid)) < workers and time.monotonic() < deadline:
+            time.sleep(0.1)
+        yield App(url, process.pid)
+    finally:
+        _stop(process)
+
+
+def warm_up(url: str, requests: int = 60) -> None:
+    """Signups and duplicates through every code path before anything is measured."""
+    run = uuid.uuid4().hex[:8]
+    for n in range(requests):
+        email = f"warm-{run}-{n // 2}@example.com"  # every other one a duplicate
+        body = f"name=Warm&email={email}&previewAccess=No&theme=flatly".encode()
+        request = urllib.request.Request(url + "/signup", data=body, method="POST")
+        try:
+            urllib.request.urlopen(request, timeout=10).close()
+        except urllib.error.HTTPError:
+            pass
+
+
+# --------------------------------------------------------------------------- load
+
+
+@dataclass(frozen=True)
+class Load:
+    sent: int
+    unexpected: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p90_ms: float
+
+    @property
+    def ok(self) -> bool:
+        return self.sent > 0 and self.unexpected == 0
+
+
+def locust(
+    host: str,
+    seconds: float,
+    users: int = CLIENTS,
+    rate: float = UNCAPPED_RATE,
+    duplicate_every: int = DUPLICATE_EVERY,
+) -> Load:
+    """Run the project's locustfile headless; Locust's own counts, throughput and median."""
+    with tempfile.TemporaryDirectory(prefix="signup-bench-") as tmp:
+        summary = Path(tmp) / "summary.json"
+        latency = Path(tmp) / "latency.json"
+        argv = [
+            sys.executable, "-m", "locust", "-f", f"{LOCUSTFILE},{LATENCY_PROBE}",
+            "--headless", "--only-summary",
+            "--host", host, "--users", str(users), "--spawn-rate", str(users),
+            "--signup-rate", repr(rate), "--duplicate-every", str(duplicate_every),
+            "--max-run", "0", "--run-time", f"{int(seconds)}s", "--stop-timeout", "5",
+            "--summary-json", str(summary), "--loglevel", "WARNING",
+        ]  # fmt: skip
+        started = time.monotonic()
+        subprocess.run(
+            argv,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=seconds + 60,
+            check=False,
+            env={**os.environ, "BENCH_LATENCY_JSON": str(latency)},
+        )
+        if not summary.exists() or not latency.exists():
+            raise RuntimeError(f"Locust wrote no summary after {time.monotonic() - started:.0f}s")
+        counts = json.loads(summary.read_text())
+        times = json.loads(latency.read_text())
+    return Load(
+        sent=int(counts["sent"]),
+        unexpected=int(counts["unexpected"]),
+        seconds=float(times["elapsed_seconds"]),
+        rps=times["count"] / float(times["elapsed_seconds"]),
+        p50_ms=float(times["p50_ms"]),
+        p90_ms=float(times["p90_ms"]),
+    )
+
+
+# --------------------------------------------------------------------------- floor
+
+
+def floor_cpu_ms(endpoint: str, resources: Resources, pairs: int, app_config: bool) -> float:
+    """CPU ms per PutItem + Publish pair, bare boto3 in a loop, in a process of its own."""
+    argv = [
+        sys.executable, str(Path(__file__).with_name("_floor.py")),
+        endpoint, resources.table, resources.topic_arn, str(pairs),
+        "app-config" if app_config else "default",
+    ]  # fmt: skip
+    out = subprocess.run(
+        argv, cwd=ROOT, capture_output=True, text=True, timeout=600, check=True
+    ).stdout
+    return float(json.loads(out)["cpu_ms_per_pair"])
+
+
+# --------------------------------------------------------------------------- results
+
+
+def spread(values: Sequence[float], digits: int = 3) -> dict[str, Any]:
+    return {
+        "min": round(min(values), digits),
+        "median": round(statistics.median(values), digits),
+        "max": round(max(values), digits),
+        "runs": len(values),
+        "values": [round(v, digits) for v in values],
+    }
+
+
+def row(
+    figure: str,
+    values: Sequence[float],
+    unit: str = "",
+    target: str | None = None,
+    holds: bool | None = None,
+    digits: int = 3,
+) -> dict[str, Any]:
+    s = spread(values, digits)
+    result: dict[str, Any] = {
+        "figure": figure,
+        "min": s["min"],
+        "median": s["median"],
+        "max": s["max"],
+        "unit": unit,
+    }
+    if target is not None:
+        result["target"] = target
+        result["holds"] = holds
+    return result
+
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    names = ["aws-xray-sdk", "boto3", "botocore", "flask", "gunicorn", "locust", "moto"]
+    return {name: version(name) for name in names}
+
+
+def write_results(name: str, figures: dict[str, Any], rows: list[dict[str, Any]]) -> Path:
+    """Write bench/results/<name>.json in the shape bench/report.py renders."""
+    result = {
+        "benchmark": name,
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count(),
+        },
+        "versions": versions(),
+        "figures": figures,
+        "rows": rows,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps({"rows": rows}, indent=2), flush=True)
+    return path
