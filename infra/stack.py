@@ -18,6 +18,7 @@ from pathlib import Path
 
 from infra.faults.proxy import FaultProxy
 from infra.local_aws import FAKE_CREDENTIALS, LocalAws, LocalAwsResources
+from infra.log_shipper import LogShipper
 from infra.processes import ManagedProcess
 from loadgen.cli import LOCUSTFILE, PACKAGE_ROOT
 from xray_local.console import console_blueprint
@@ -94,6 +95,7 @@ class LocalStack:
         self.faults: FaultProxy | None = None
         self.resources: LocalAwsResources | None = None
         self.processes: list[ManagedProcess] = []
+        self.shipper: LogShipper | None = None
 
     def check_ports(self) -> None:
         c = self.config
@@ -148,6 +150,9 @@ class LocalStack:
             log_file=c.data_dir / "app.log",
         )
         self.processes.append(app)
+        # The app's JSON log lines go to the local X-Ray's CloudWatch Logs API (as the platform's
+        # log streaming does on Elastic Beanstalk), so the console shows them beside the traces.
+        self.shipper = LogShipper(c.data_dir / "app.log", self.xray.endpoint_url, c.region).start()
         app.start()
         _wait_for(c.app_url + "/health", app)
         if c.with_generator:
@@ -178,7 +183,7 @@ class LocalStack:
             f"  topic              {self.resources.topic_arn}",
             "  notifications      "
             + self.resources.queue_url.replace(self.aws.endpoint_url, self.faults.url),
-            f"  app log            {c.data_dir / 'app.log'}",
+            f"  app log            {c.data_dir / 'app.log'}   (JSON lines also in the console)",
             f"  generator          {c.locust_url}/   (Locust; log {c.data_dir / 'loadgen.log'})"
             if c.with_generator
             else "  generator          off (--no-generator)",
@@ -196,6 +201,9 @@ class LocalStack:
         for process in reversed(self.processes):
             process.stop()
         self.processes.clear()
+        if self.shipper is not None:  # after the app (its last lines), before X-Ray
+            self.shipper.stop()
+            self.shipper = None
         if self.faults is not None:
             self.faults.stop()
             self.faults = None

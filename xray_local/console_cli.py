@@ -52,6 +52,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout", type=float, default=5.0, help="seconds to wait for an X-Ray API answer"
     )
+    parser.add_argument(
+        "--log-group",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="CloudWatch Logs group with the services' JSON log lines, shown beside each trace "
+        "(repeatable; on Elastic Beanstalk /aws/elasticbeanstalk/ENV/var/log/web.stdout.log)",
+    )
 
 
 def build_target(args: argparse.Namespace) -> ApiTarget | None:
@@ -61,6 +69,7 @@ def build_target(args: argparse.Namespace) -> ApiTarget | None:
             region=args.region or "us-east-1",
             endpoint_url=args.endpoint_url,
             read_timeout=args.timeout,
+            log_groups=tuple(args.log_group),
         )
     if not args.aws:
         print(NOT_AWS, file=sys.stderr)
@@ -68,7 +77,12 @@ def build_target(args: argparse.Namespace) -> ApiTarget | None:
     if not args.region:
         print("--aws needs --region (the region your X-Ray traces are in)", file=sys.stderr)
         return None
-    return ApiTarget(region=args.region, profile=args.profile, read_timeout=args.timeout)
+    return ApiTarget(
+        region=args.region,
+        profile=args.profile,
+        read_timeout=args.timeout,
+        log_groups=tuple(args.log_group),
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -87,6 +101,10 @@ def run(args: argparse.Namespace) -> int:
         f"Trace console for {target.describe()} on http://{host}:{port}/  (Ctrl-C to stop)",
         flush=True,
     )
+    if target.log_groups:
+        print(f"Log lines from CloudWatch Logs: {', '.join(target.log_groups)}", flush=True)
+    elif target.is_aws:
+        print("No --log-group given: traces are shown without their log lines.", flush=True)
     stop = threading.Event()
 
     def _on_signal(signum: int, _frame: FrameType | None) -> None:

@@ -27,6 +27,7 @@ from botocore.exceptions import (
 )
 
 if TYPE_CHECKING:
+    from mypy_boto3_logs import CloudWatchLogsClient
     from mypy_boto3_xray import XRayClient
 
 __all__ = [
@@ -51,6 +52,11 @@ class ApiTarget:
       request's own server address, so a server started on port 0 needs no extra wiring;
     - `endpoint_url`: an explicit X-Ray API (another xray_local, a test double);
     - neither: AWS X-Ray in `region` with boto3's credential chain (`profile` optional).
+
+    Log lines are read from CloudWatch Logs at the same place (xray_local serves a subset of its
+    API): from `log_groups` when given (`--log-group`, e.g. Elastic Beanstalk's
+    `/aws/elasticbeanstalk/ENV/var/log/web.stdout.log`), else, off AWS, from the groups named
+    after the services (what the local stack ships to); on AWS with none given, from nothing.
     """
 
     region: str = "us-east-1"
@@ -59,6 +65,13 @@ class ApiTarget:
     profile: str | None = None
     connect_timeout: float = 2.0
     read_timeout: float = 5.0
+    log_groups: tuple[str, ...] = ()
+
+    def groups_for(self, services: list[str]) -> list[str]:
+        """The log groups holding the lines of `services`."""
+        if self.log_groups:
+            return list(self.log_groups)
+        return [] if self.is_aws else list(dict.fromkeys(services))
 
     @property
     def is_aws(self) -> bool:
@@ -111,6 +124,7 @@ class ClientPool:
     def __init__(self, target: ApiTarget) -> None:
         self.target = target
         self._clients: dict[str | None, XRayClient] = {}
+        self._logs: dict[str | None, CloudWatchLogsClient] = {}
         self._lock = threading.Lock()
 
     def endpoint_for(self, server_address: tuple[str, int] | None) -> str | None:
@@ -136,6 +150,42 @@ class ClientPool:
                 ) from exc
             self._clients[endpoint] = client
             return client
+
+    def logs_client(self, endpoint: str | None) -> CloudWatchLogsClient:
+        """A CloudWatch Logs client for the same place (built lazily, like the X-Ray one)."""
+        with self._lock:
+            existing = self._logs.get(endpoint)
+            if existing is None:
+                try:
+                    existing = self._session(endpoint).client(
+                        "logs", endpoint_url=endpoint, config=self._config()
+                    )
+                except BotoCoreError as exc:
+                    raise ApiUnavailable(
+                        f"Cannot make a CloudWatch Logs client: {exc}", type(exc).__name__
+                    ) from exc
+                self._logs[endpoint] = existing
+            return existing
+
+    def _config(self) -> Config:
+        t = self.target
+        return Config(
+            connect_timeout=t.connect_timeout,
+            read_timeout=t.read_timeout,
+            retries={"total_max_attempts": 1, "mode": "standard"},
+            user_agent_extra="xray-signup-console",
+        )
+
+    def _session(self, endpoint: str | None) -> boto3.session.Session:
+        if endpoint is not None:
+            return boto3.session.Session(
+                region_name=self.target.region,
+                aws_access_key_id=LOCAL_CREDENTIALS["aws_access_key_id"],
+                aws_secret_access_key=LOCAL_CREDENTIALS["aws_secret_access_key"],
+            )
+        return boto3.session.Session(
+            region_name=self.target.region, profile_name=self.target.profile
+        )
 
     def _build(self, endpoint: str | None) -> XRayClient:
         t = self.target

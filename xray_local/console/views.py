@@ -10,12 +10,14 @@ security policy that forbids them, so a regression shows up in the browser tests
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from xray_local.console.logs import LEVELS, recent_lines, trace_lines
 from xray_local.console.mapview import map_json
 from xray_local.console.target import ApiTarget, ClientPool, ConsoleApiError, call_api
 from xray_local.console.timeline import timeline_json
@@ -174,5 +176,67 @@ def console_blueprint(target: ApiTarget | None = None) -> Blueprint:
             }
             return jsonify(body), 404
         return jsonify(timeline_json(found[0]))
+
+    @bp.get("/console/api/trace/<trace_id>/logs")
+    def api_trace_logs(trace_id: str) -> Response:
+        """The trace's log lines from its services' groups (`service` repeated; when absent, off
+        AWS, the services are read from the trace itself). The window defaults to the trace id's
+        start time -1 min .. +15 min: a request's lines are written while it runs."""
+        if not TRACE_ID.match(trace_id):
+            raise BadQuery(f"{trace_id!r} is not an X-Ray trace id")
+        services = [s for s in request.args.getlist("service") if s]
+        where = endpoint()
+        if not services and not target.log_groups and not target.is_aws:
+            client = pool.client(where)
+            answer = call_api(
+                target,
+                where,
+                "BatchGetTraces",
+                lambda: client.batch_get_traces(TraceIds=[trace_id]),
+            )
+            for trace in answer.get("Traces") or []:
+                for segment in trace.get("Segments") or []:
+                    name = json.loads(segment.get("Document") or "{}").get("name")
+                    if isinstance(name, str) and name not in services:
+                        services.append(name)
+        started = int(trace_id.split("-")[1], 16)
+        try:
+            start = float(request.args.get("start") or started - 60)
+            end = float(request.args.get("end") or started + 900)
+        except ValueError:
+            raise BadQuery("start and end must be epoch seconds") from None
+        body = trace_lines(
+            target,
+            where,
+            pool.logs_client(where),
+            target.groups_for(services),
+            trace_id,
+            int(start * 1000),
+            int(end * 1000),
+        )
+        return jsonify(body)
+
+    @bp.get("/console/api/logs")
+    def api_logs() -> Response:
+        """A service's recent log lines in the time range, optionally of one level."""
+        service = (request.args.get("service") or "").strip()
+        if not service:
+            raise BadQuery("service is required")
+        level = (request.args.get("level") or "").strip().upper() or None
+        if level is not None and level not in LEVELS:
+            raise BadQuery(f"level must be one of {', '.join(LEVELS)}")
+        start, end = _time_range()
+        where = endpoint()
+        body = recent_lines(
+            target,
+            where,
+            pool.logs_client(where),
+            target.groups_for([service]),
+            service,
+            level,
+            int(start * 1000),
+            int(end * 1000),
+        )
+        return jsonify(body)
 
     return bp
