@@ -1,17 +1,20 @@
 """The environment's CloudFormation resources as a template of their own, merged the way EB does.
 
-Elastic Beanstalk adds the `Resources` (and `Conditions`, `Outputs`) of every
-`.ebextensions/*.config` to the stack it builds for an environment, resolves
-`Fn::GetOptionSetting` against the environment's option settings, and resolves backquoted
-references in option values (`'`{"Ref" : "SignupTable"}`'`) once the stack exists. None of that
-can run offline, so this module does the same merge into a standalone template that cfn-lint
-can check and moto can deploy:
+Elastic Beanstalk adds the `Resources` of every `.ebextensions/*.config` to the stack it builds
+for an environment, resolves `Fn::GetOptionSetting` against the environment's option settings,
+and resolves backquoted references in option values (`'`{"Ref" : "SignupTable"}`'`) once the
+stack exists. None of that can run offline, so this module does the same merge into a standalone
+template that cfn-lint can check and moto can deploy:
 
 - each `Fn::GetOptionSetting` becomes a `Ref` to a template Parameter whose default is the
   option's value in the config files (or an override, or the function's `DefaultValue`);
 - each environment property holding backquoted references becomes an Output, so the app's
   environment can be rebuilt from the deployed stack's outputs (`MergedTemplate.environment`);
 - references to Elastic Beanstalk's own resources (`AWSEB...`) become stub Parameters.
+
+Other template sections found in configuration files (`Parameters`, `Mappings`, `Conditions`,
+`Outputs`) are merged too, so that a template can be inspected whatever the files hold; EB
+documents only `Resources`, and tests/infra/test_ebextensions.py keeps the project's files to it.
 
 Only the dev/test tools use this (PyYAML comes with cfn-lint); the deployed app never does.
 """
@@ -128,7 +131,7 @@ class _Merger:
         for logical_id, option in self.parameter_options.items():
             if option == key:
                 return {"Ref": logical_id}
-        base = "Option" + re.sub(r"[^A-Za-z0-9]", "", key[1].title())
+        base = "Option" + _logical_name(key[1])
         logical_id, n = base, 1
         while logical_id in self.parameters:
             n += 1
@@ -192,7 +195,7 @@ def build_template(
         if function is None:
             result.static_environment[name] = text
             continue
-        output_id = "Env" + re.sub(r"[^A-Za-z0-9]", "", name.title())
+        output_id = "Env" + _logical_name(name)
         sections["Outputs"][output_id] = {
             "Description": f"environment property {name}",
             "Value": function,
@@ -209,6 +212,12 @@ def build_template(
     result.template = template
     result.parameters = dict(merger.parameter_options)
     return result
+
+
+def _logical_name(name: str) -> str:
+    """An option name in a logical id: NEW_SIGNUP_EMAIL and NewSignupEmail -> NewSignupEmail."""
+    words = (w for w in re.split(r"[^A-Za-z0-9]+", name) if w)
+    return "".join(w[:1].upper() + (w[1:].lower() if w.isupper() else w[1:]) for w in words)
 
 
 def _as_string(value: Any) -> str:
@@ -275,7 +284,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=_parse_override,
         default=[],
         metavar="[NAMESPACE:]OPTION=VALUE",
-        help="an option setting applied to the environment, e.g. NEW_SIGNUP_EMAIL=you@example.com",
+        help="an option setting applied to the environment (no NAMESPACE: an environment "
+        "property), e.g. aws:elasticbeanstalk:customoption:NewSignupEmail=you@example.com",
     )
     args = parser.parse_args(argv)
     merged = build_template(load_configs(args.config_dir), dict(args.overrides))

@@ -19,13 +19,15 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from infra.eb_template import ENVIRONMENT_NAMESPACE, MergedTemplate, build_template
+from infra.eb_template import CUSTOM_NAMESPACE, MergedTemplate, build_template
 
 REGION = "us-east-1"
 #: Elastic Beanstalk names an environment's stack awseb-<environment id>-stack.
 EB_STACK = "awseb-e-abcd123456-stack"
 IAM_STACK = "xray-signup-iam"
-EMAIL = (ENVIRONMENT_NAMESPACE, "NEW_SIGNUP_EMAIL")
+EMAIL = (CUSTOM_NAMESPACE, "NewSignupEmail")
+#: The option's default: a reserved domain, so the subscription is never confirmed, never mailed.
+NOBODY = "nobody@example.com"
 
 
 @pytest.fixture
@@ -97,7 +99,10 @@ def test_app_signs_up_on_the_environment_stack(
     assert environ["NEW_SIGNUP_TOPIC"] == ids["NewSignupTopic"]
     assert environ["AWS_REGION"] == REGION
     subscribers = session.client("sns").list_subscriptions_by_topic(TopicArn=ids["NewSignupTopic"])
-    assert subscribers["Subscriptions"] == []  # no email set: the Condition leaves it out
+    # No email set: the option's default, which nobody can confirm.
+    assert [(s["Protocol"], s["Endpoint"]) for s in subscribers["Subscriptions"]] == [
+        ("email", NOBODY)
+    ]
 
     table = session.client("dynamodb").describe_table(TableName=environ["STARTUP_SIGNUP_TABLE"])
     assert table["Table"]["KeySchema"] == [{"AttributeName": "email", "KeyType": "HASH"}]
@@ -131,15 +136,26 @@ def test_app_signs_up_on_the_environment_stack(
     assert "ada@example.com" in json.loads(messages[0]["Body"])["Message"]
 
 
-def test_email_subscription_exists_only_when_set(
-    session: boto3.session.Session, eb_configs: list[dict[str, Any]]
+@pytest.mark.parametrize(
+    ("overrides", "endpoint"),
+    [
+        ({}, NOBODY),
+        ({EMAIL: "owner@example.com"}, "owner@example.com"),
+    ],
+    ids=["default", "set-on-the-environment"],
+)
+def test_email_subscription_goes_to_the_custom_option(
+    session: boto3.session.Session,
+    eb_configs: list[dict[str, Any]],
+    overrides: dict[tuple[str, str], str],
+    endpoint: str,
 ) -> None:
-    merged = build_template(eb_configs, {EMAIL: "owner@example.com"})
+    merged = build_template(eb_configs, overrides)
     outputs = deploy(session, EB_STACK, merged.to_json())
     topic = merged.environment(outputs)["NEW_SIGNUP_TOPIC"]
     subscriptions = session.client("sns").list_subscriptions_by_topic(TopicArn=topic)
     assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions["Subscriptions"]] == [
-        ("email", "owner@example.com")
+        ("email", endpoint)
     ]
 
 

@@ -16,7 +16,7 @@ from infra.eb_template import (
     option_settings,
 )
 
-EMAIL = (ENVIRONMENT_NAMESPACE, "NEW_SIGNUP_EMAIL")
+EMAIL = (CUSTOM_NAMESPACE, "NewSignupEmail")
 Lint = Callable[[str | dict[str, Any]], list[str]]
 
 
@@ -141,7 +141,11 @@ def test_the_environment_template_lints_clean(
     merged = build_template(eb_configs, {EMAIL: email} if email else None)
     assert cfn_lint(merged.template) == []
     param = merged.template["Parameters"]["OptionNewSignupEmail"]
-    assert param["Default"] == (email or "")
+    assert param["Default"] == (email or "nobody@example.com")
+    assert merged.parameters == {"OptionNewSignupEmail": EMAIL}
+    (subscription,) = merged.template["Resources"]["NewSignupTopic"]["Properties"]["Subscription"]
+    assert subscription == {"Protocol": "email", "Endpoint": {"Ref": "OptionNewSignupEmail"}}
+    assert "Conditions" not in merged.template
     assert set(merged.environment_outputs) == {
         "STARTUP_SIGNUP_TABLE",
         "NEW_SIGNUP_TOPIC",
@@ -159,7 +163,27 @@ def test_cfn_lint_catches_a_broken_template(
 
 
 def test_command_line_prints_the_template(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--set", "NEW_SIGNUP_EMAIL=a@example.com"]) == 0
+    assert main(["--set", f"{CUSTOM_NAMESPACE}:NewSignupEmail=a@example.com"]) == 0
     template = json.loads(capsys.readouterr().out)
     assert template["Parameters"]["OptionNewSignupEmail"]["Default"] == "a@example.com"
-    assert template["Resources"]["NewSignupTopic"]["Properties"]["Subscription"]["Fn::If"]
+    (subscription,) = template["Resources"]["NewSignupTopic"]["Properties"]["Subscription"]
+    assert subscription["Endpoint"] == {"Ref": "OptionNewSignupEmail"}
+
+
+def test_logical_ids_from_option_names_of_either_style() -> None:
+    configs: list[dict[str, Any]] = [
+        {
+            "option_settings": {ENVIRONMENT_NAMESPACE: {"NEW_SIGNUP_TOPIC": '`{"Ref" : "T"}`'}},
+            "Resources": {
+                "T": {
+                    "Type": "AWS::SNS::Topic",
+                    "Properties": {
+                        "DisplayName": {"Fn::GetOptionSetting": {"OptionName": "TopicLabel"}}
+                    },
+                }
+            },
+        }
+    ]
+    merged = build_template(configs)
+    assert merged.parameters == {"OptionTopicLabel": (CUSTOM_NAMESPACE, "TopicLabel")}
+    assert merged.environment_outputs == {"NEW_SIGNUP_TOPIC": "EnvNewSignupTopic"}
