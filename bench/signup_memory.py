@@ -110,7 +110,12 @@ def main() -> None:
     }
     rows = [
         row("RSS per worker after warm-up", starts, "MiB", digits=1),
-        row(f"RSS per worker at end ({args.minutes:g} min, {args.rate:g}/min)", ends, "MiB", 1),
+        row(
+            f"RSS per worker at end ({args.minutes:g} min, {args.rate:g}/min)",
+            ends,
+            "MiB",
+            digits=1,
+        ),
         row(
             "RSS slope per worker after warm-up",
             slopes,
