@@ -2,7 +2,7 @@
 // with their own statistics, a side panel with a node's statistics and response-time histogram.
 "use strict";
 (function () {
-  const XC = window.XC;
+  const XC = window.XC, XL = window.XL;
   const svgEl = document.getElementById("map-svg");
   const empty = document.getElementById("map-empty");
   const panel = document.getElementById("node-panel");
@@ -10,6 +10,7 @@
   const COL = 260, ROW = 165, R = 38, RING = 8, PAD = 40;
   let selectedKey = null;
   let lastData = null;
+  let logsFor = null;
 
   function keyOf(node) { return node.name + "|" + (node.type || ""); }
 
@@ -174,6 +175,23 @@
     link.href = XC.tracesUrl(node.filter);
     link.textContent = node.filter ? "View traces of " + node.name : "View all traces";
     document.getElementById("node-filter").textContent = node.filter || "(none: every trace)";
+    const logs = document.getElementById("node-logs");
+    logs.hidden = node.kind !== "service";
+    if (!logs.hidden && logsFor !== keyOf(node)) { logsFor = keyOf(node); loadNodeLogs(node); }
+  }
+
+  // The service's recent log lines (its log group), newest last, each linking to its trace.
+  async function loadNodeLogs(node) {
+    const list = document.getElementById("node-log-lines");
+    const noteEl = document.getElementById("node-log-note");
+    const w = XC.range.window();
+    const level = document.getElementById("node-log-level").value;
+    const result = await XC.api("/console/api/logs", { service: node.name, level: level, start: w.start, end: w.end });
+    XC.clear(list);
+    if (!result.ok) { noteEl.textContent = "Log lines could not be read: " + (result.body.message || result.status); noteEl.hidden = false; return; }
+    for (const line of result.body.lines.slice().reverse()) XL.item(list, line, null, true);
+    XL.note(noteEl, result.body, result.body.lines.length ? "" : "No " + (level ? level + " " : "") + "log lines from " + node.name + " in this time range.");
+    panel.dataset.logs = String(result.body.lines.length);
   }
 
   function select(node) {
@@ -201,8 +219,12 @@
     return "ok";
   }
 
+  document.getElementById("node-log-level").addEventListener("change", () => {
+    const node = lastData && lastData.nodes.find((n) => keyOf(n) === selectedKey);
+    if (node) loadNodeLogs(node);
+  });
   document.getElementById("node-close").addEventListener("click", () => {
-    panel.hidden = true; selectedKey = null;
+    panel.hidden = true; selectedKey = null; logsFor = null;
     for (const g of svgEl.querySelectorAll(".node.selected")) g.classList.remove("selected");
   });
   const poll = XC.poller(load, 10000);

@@ -2,11 +2,14 @@
 // selected one's details (AWS, HTTP, annotations, metadata, exceptions); the raw documents.
 "use strict";
 (function () {
-  const XC = window.XC;
+  const XC = window.XC, XL = window.XL;
   const traceId = document.body.dataset.traceId;
   const svgEl = document.getElementById("timeline-svg");
   const details = document.getElementById("details");
   const message = document.getElementById("trace-message");
+  const logList = document.getElementById("log-lines");
+  const logNote = document.getElementById("log-note");
+  const logCaption = document.getElementById("log-caption");
   const ROW = 30, AXIS = 30;
   let data = null, selected = null, misses = 0;
 
@@ -138,6 +141,37 @@
     selected = row;
     for (const g of svgEl.querySelectorAll(".tl-row")) g.classList.toggle("selected", g.dataset.id === row.id);
     showDetails(row);
+    highlight();
+  }
+
+  // Marks the log lines written inside the selected row (see XL.inside).
+  function highlight() {
+    let count = 0;
+    for (const li of logList.querySelectorAll(".log-line")) {
+      const on = !!selected && XL.inside(li, selected, data.end);
+      li.classList.toggle("hl", on);
+      if (on) count += 1;
+    }
+    logCaption.textContent = selected && logList.children.length
+      ? "· " + count + " of " + logList.children.length + " written inside " + selected.name + " (highlighted)"
+      : "";
+  }
+
+  // The trace's own log lines, from every service in it, in the order they were written.
+  async function loadLogs() {
+    const services = [...new Set(data.rows.filter((r) => r.segment).map((r) => r.name))];
+    const query = services.map((s) => "service=" + encodeURIComponent(s)).join("&");
+    const result = await XC.api("/console/api/trace/" + encodeURIComponent(traceId) + "/logs" + (query ? "?" + query : ""));
+    XC.clear(logList);
+    if (!result.ok) {
+      logNote.textContent = "Log lines could not be read: " + (result.body.message || result.status);
+      logNote.hidden = false;
+      return;
+    }
+    for (const line of result.body.lines) XL.item(logList, line, data.start, false);
+    XL.note(logNote, result.body, result.body.lines.length ? "" : "No log lines name this trace (yet: the service's lines may still be on their way).");
+    highlight();
+    document.body.dataset.logs = String(result.body.lines.length);
   }
 
   function summary() {
@@ -175,6 +209,7 @@
       data.rows.find((r) => r.exceptions.length) || data.rows[0] || null;
     draw();
     if (selected) showDetails(selected);
+    await loadLogs();
     document.body.dataset.loaded = "trace";
     return "ok";
   }
