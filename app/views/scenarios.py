@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -63,4 +64,6 @@ def change_scenario(name: str) -> tuple[Response, int]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return error_response(400, "the body must be a JSON object", field="body")
-    return _relay("PUT", "/" + name, json.dumps(body).encode())
+    # Quoted: a name with a space or control character must reach the proxy (which refuses it
+    # with a 400), not break the URL here (http.client raises InvalidURL: a 500).
+    return _relay("PUT", "/" + urllib.parse.quote(name, safe=""), json.dumps(body).encode())
