@@ -15,29 +15,17 @@ from typing import Any
 import pytest
 import requests
 
-from infra.stack import LocalStack, StackConfig
+from infra.stack import LocalStack
 from tests.e2e.test_console import SCREENSHOTS, Watch
-from tests.support.net import free_port
+from tests.support.local_stack import running_stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    config = StackConfig(
-        app_port=free_port(),
-        aws_port=free_port(),
-        xray_port=free_port(),
-        data_dir=tmp_path_factory.mktemp("stack"),
-        workers=1,
-        with_generator=False,
-    )
-    stack = LocalStack(config)
-    try:
-        stack.start()
+    with running_stack(tmp_path_factory.mktemp("stack"), workers=1, with_generator=False) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 def test_a_409_trace_shows_its_duplicate_line_and_highlights_it(

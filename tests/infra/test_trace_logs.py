@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 import requests
 
-from infra.stack import LocalStack, StackConfig
-from tests.support.net import free_port
+from infra.stack import LocalStack
+from tests.support.local_stack import running_stack
 
 pytestmark = pytest.mark.slow
 
@@ -29,20 +29,8 @@ FORM = {"name": "Lin", "previewAccess": "No", "theme": "flatly"}
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    config = StackConfig(
-        app_port=free_port(),
-        aws_port=free_port(),
-        xray_port=free_port(),
-        data_dir=tmp_path_factory.mktemp("stack"),
-        workers=2,
-        with_generator=False,
-    )
-    stack = LocalStack(config)
-    try:
-        stack.start()
+    with running_stack(tmp_path_factory.mktemp("stack"), workers=2, with_generator=False) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 def trace_of(answer: requests.Response) -> str:
