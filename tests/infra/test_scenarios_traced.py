@@ -105,8 +105,11 @@ def generate(stack: Stack, tmp_path: Path) -> Run:
         host=stack.url, rate=float(RATE_PER_MINUTE), duplicate_every=5, duration=f"{RUN_SECONDS}s"
     )
     start = time.time()
-    subprocess.run(locust_command(args, summary), cwd=PROJECT_ROOT, capture_output=True, timeout=90)
+    generator = subprocess.run(
+        locust_command(args, summary), cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=90
+    )
     tally = json.loads(summary.read_text())
+    assert tally["sent"] > 0, generator.stdout[-3000:] + generator.stderr[-3000:]
     settle(stack.xray)
     end = time.time()
     summaries = []

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,12 +44,15 @@ def gunicorn_app(
         "GUNICORN_WORKERS": str(workers),
     }
     gunicorn = Path(sys.executable).with_name("gunicorn")
+    # The app logs a JSON line per event: its output goes to a file, never to a pipe that nobody
+    # reads (a full pipe would block the workers mid-request).
+    output = tempfile.TemporaryFile()
     process = subprocess.Popen(
         [str(gunicorn), "-c", "python:app.gunicorn_conf", "app.wsgi:application"],
         cwd=cwd,
         env=full_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=output,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -56,8 +60,10 @@ def gunicorn_app(
             wait_for_http(url + "/health", timeout=30)
         except TimeoutError:
             process.kill()
-            _, err = process.communicate(timeout=10)
-            raise RuntimeError(f"gunicorn did not start: {err.decode()[-2000:]}") from None
+            process.wait(timeout=10)
+            output.seek(0)
+            tail = output.read().decode(errors="replace")[-2000:]
+            raise RuntimeError(f"gunicorn did not start: {tail}") from None
         yield url
     finally:
         if process.poll() is None:
@@ -67,5 +73,4 @@ def gunicorn_app(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        if process.stderr:
-            process.stderr.close()
+        output.close()
