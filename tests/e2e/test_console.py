@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -101,10 +102,12 @@ def test_start_on_the_signup_page_then_follow_the_duplicate_to_its_exception(
     page.locator("#generator-state").get_by_text("Idle").wait_for(timeout=10_000)
     page.select_option("#generator-rate", "10")
     page.click("#generator-start")
-    page.wait_for_function(
-        "Number(document.getElementById('generator-duplicates').textContent) >= 2",
-        timeout=20_000,
-    )
+    # Polled from Python: wait_for_function needs eval, which the page's CSP forbids.
+    duplicates = page.locator("#generator-duplicates")
+    deadline = time.monotonic() + 20
+    while int(duplicates.inner_text() or 0) < 2:
+        assert time.monotonic() < deadline, "no two duplicates within 20 s"
+        page.wait_for_timeout(200)
     page.click("#generator-stop")
     page.locator("#generator-state").get_by_text("Idle").wait_for(timeout=10_000)
     link = page.locator("#generator-recent tbody tr", has_text="409").first.locator("a.trace-id")
