@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bench import reliability
+
 __all__ = ["README_END", "README_START", "load_results", "render_table", "update_readme"]
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -104,6 +106,7 @@ def main() -> None:
     (BENCH_DIR / "results.md").write_text(render_details(results))
     update_readme(BENCH_DIR.parent / "README.md", render_table(results))
     print(render_table(results))
+    print(reliability.update_readme())  # the reliability table, from what the tests recorded
 
 
 if __name__ == "__main__":
