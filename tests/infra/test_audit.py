@@ -35,10 +35,12 @@ def test_a_known_vulnerability_fails_unless_explained() -> None:
     assert failures == [] and any("never call it" in note for note in notes)
 
 
-def test_an_audit_of_nothing_fails() -> None:
+def test_an_audit_of_nothing_is_never_a_silent_pass() -> None:
     skipped = {"name": "flask", "skip_reason": "Dependency not found on PyPI"}
-    failures, _ = audit().judge(report(skipped), {})
+    failures, _ = audit().judge(report(skipped), {}, strict=True)
     assert failures and "no package could be audited" in failures[0]
+    failures, notes = audit().judge(report(skipped), {})
+    assert failures == [] and any("NOTHING WAS CHECKED" in note for note in notes)
     clean = report(skipped, {"name": "boto3", "version": "1", "vulns": []})
     assert audit().judge(clean, {})[0] == []
 
