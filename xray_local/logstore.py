@@ -10,14 +10,13 @@ so "the lines of trace T" is an index lookup however many lines the store holds.
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from xray_local.logpattern import TRACE_ID, Pattern
+from xray_local.sqlite import SqliteFile
 
 __all__ = ["LogEvent", "LogRetention", "LogStore"]
 
@@ -62,30 +61,17 @@ class LogEvent:
     message: str
 
 
-class LogStore:
+class LogStore(SqliteFile):
     """Log groups, streams and events in a file or in memory, safe to share between threads."""
 
     def __init__(self, path: str | Path = ":memory:", retention: LogRetention | None = None):
-        self.path = str(path)
+        super().__init__(path, _SCHEMA)
         self.retention = retention or LogRetention()
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        if self.path != ":memory:":
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-        self._db.executescript(_SCHEMA)
-        self._last_prune = 0.0
 
     @classmethod
     def in_directory(cls, data_dir: str | Path, retention: LogRetention | None = None) -> LogStore:
         """The store file `logs.sqlite3` under `data_dir` (beside the traces)."""
         return cls(Path(data_dir) / "logs.sqlite3", retention)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
 
     # ---- groups and streams -------------------------------------------------------------------
     def create_group(self, name: str, now_ms: int) -> bool:
@@ -139,27 +125,21 @@ class LogStore:
         """Append (timestamp ms, message) events in one transaction; return how many."""
         count = 0
         with self._lock:
-            self._db.execute("BEGIN")
-            try:
+            with self._transaction() as db:
                 for timestamp, message in events:
-                    cursor = self._db.execute(
+                    cursor = db.execute(
                         "INSERT INTO log_events (group_name, stream_name, timestamp, ingestion,"
                         " message) VALUES (?, ?, ?, ?, ?)",
                         (group, stream, timestamp, now_ms, message),
                     )
                     seq = cursor.lastrowid
                     for trace_id in set(TRACE_ID.findall(message)):
-                        self._db.execute(
+                        db.execute(
                             "INSERT OR IGNORE INTO event_traces (trace_id, seq) VALUES (?, ?)",
                             (trace_id, seq),
                         )
                     count += 1
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            if now_ms / 1000.0 - self._last_prune >= 1.0:
-                self.prune(now_ms / 1000.0)
+            self._prune_if_due(now_ms / 1000.0)
         return count
 
     def scan(
@@ -212,34 +192,25 @@ class LogStore:
                 return
 
     def event_count(self) -> int:
-        with self._lock:
-            (count,) = self._db.execute("SELECT count(*) FROM log_events").fetchone()
-        return int(count)
+        return self._count("log_events")
 
     def prune(self, now: float | None = None) -> int:
         """Apply retention, oldest events first; return how many events were removed."""
         now = time.time() if now is None else now
         self._last_prune = now
         removed = 0
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                if self.retention.max_age is not None:
-                    cutoff = int((now - self.retention.max_age) * 1000)
-                    removed += self._delete("timestamp < ?", (cutoff,))
-                if self.retention.max_events is not None:
-                    (count,) = self._db.execute("SELECT count(*) FROM log_events").fetchone()
-                    excess = int(count) - self.retention.max_events
-                    if excess > 0:
-                        (last,) = self._db.execute(
-                            "SELECT seq FROM log_events ORDER BY seq LIMIT 1 OFFSET ?",
-                            (excess - 1,),
-                        ).fetchone()
-                        removed += self._delete("seq <= ?", (last,))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._transaction() as db:
+            if self.retention.max_age is not None:
+                cutoff = int((now - self.retention.max_age) * 1000)
+                removed += self._delete("timestamp < ?", (cutoff,))
+            if self.retention.max_events is not None:
+                excess = self._count("log_events") - self.retention.max_events
+                if excess > 0:
+                    (last,) = db.execute(
+                        "SELECT seq FROM log_events ORDER BY seq LIMIT 1 OFFSET ?",
+                        (excess - 1,),
+                    ).fetchone()
+                    removed += self._delete("seq <= ?", (last,))
         return removed
 
     def _delete(self, condition: str, args: tuple[int, ...]) -> int:

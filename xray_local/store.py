@@ -6,21 +6,20 @@ is stored once, an `in_progress` document is replaced by its complete version, a
 is never replaced by a late `in_progress` one. Standalone subsegments are stored as they come (also
 before their parent) and merged into their parent only when a Trace is read.
 
-One connection behind a lock serves the UDP writer and the HTTP threads; writes are batched into
-one transaction by the caller (`put_many`), which is what keeps ingest fast.
+One connection behind a lock (xray_local/sqlite.py) serves the UDP writer and the HTTP threads;
+writes are batched into one transaction by the caller (`put_many`), which is what keeps ingest fast.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xray_local.sqlite import SqliteFile
 from xray_local.traceview import Trace
 
 __all__ = ["Retention", "Store", "TraceRow", "merge_documents"]
@@ -125,30 +124,17 @@ def merge_documents(trace_id: str, docs: list[dict[str, Any]]) -> Trace:
     return Trace(trace_id, tuple(segments), tuple(orphans))
 
 
-class Store:
+class Store(SqliteFile):
     """Documents by (trace_id, id) and a time index of traces, in a file or in memory."""
 
     def __init__(self, path: str | Path = ":memory:", retention: Retention | None = None) -> None:
-        self.path = str(path)
+        super().__init__(path, _SCHEMA)
         self.retention = retention or Retention()
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        if self.path != ":memory:":
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-        self._db.executescript(_SCHEMA)
-        self._last_prune = 0.0
 
     @classmethod
     def in_directory(cls, data_dir: str | Path, retention: Retention | None = None) -> Store:
         """The store file `traces.sqlite3` under `data_dir`, created if needed."""
         return cls(Path(data_dir) / "traces.sqlite3", retention)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
 
     def put_many(self, docs: Iterable[dict[str, Any]], now: float | None = None) -> int:
         """Store validated documents in one transaction; return how many rows changed."""
@@ -177,17 +163,11 @@ class Store:
             return 0
         with self._lock:
             before = self._db.total_changes
-            self._db.execute("BEGIN")
-            try:
-                self._db.executemany(_UPSERT_DOC, doc_rows)
-                changed = self._db.total_changes - before
-                self._db.executemany(_UPSERT_TRACE, trace_rows)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            if received - self._last_prune >= 1.0:
-                self.prune(received)
+            with self._transaction() as db:
+                db.executemany(_UPSERT_DOC, doc_rows)
+                changed = db.total_changes - before
+                db.executemany(_UPSERT_TRACE, trace_rows)
+            self._prune_if_due(received)
         return changed
 
     def put(self, doc: dict[str, Any]) -> bool:
@@ -206,8 +186,7 @@ class Store:
                     "SELECT trace_id FROM traces WHERE start_time < ?", (cutoff,)
                 ).fetchall()
             if self.retention.max_traces is not None:
-                (count,) = self._db.execute("SELECT count(*) FROM traces").fetchone()
-                excess = count - len(doomed) - self.retention.max_traces
+                excess = self._count("traces") - len(doomed) - self.retention.max_traces
                 if excess > 0:
                     doomed += self._db.execute(
                         "SELECT trace_id FROM traces"
@@ -215,21 +194,16 @@ class Store:
                         (excess, len(doomed)),
                     ).fetchall()
             if doomed:
-                self._db.execute("BEGIN")
-                self._db.executemany("DELETE FROM docs WHERE trace_id = ?", doomed)
-                self._db.executemany("DELETE FROM traces WHERE trace_id = ?", doomed)
-                self._db.execute("COMMIT")
+                with self._transaction() as db:
+                    db.executemany("DELETE FROM docs WHERE trace_id = ?", doomed)
+                    db.executemany("DELETE FROM traces WHERE trace_id = ?", doomed)
         return len(set(doomed))
 
     def trace_count(self) -> int:
-        with self._lock:
-            (count,) = self._db.execute("SELECT count(*) FROM traces").fetchone()
-        return int(count)
+        return self._count("traces")
 
     def document_count(self) -> int:
-        with self._lock:
-            (count,) = self._db.execute("SELECT count(*) FROM docs").fetchone()
-        return int(count)
+        return self._count("docs")
 
     def documents(self, trace_id: str) -> list[dict[str, Any]]:
         """The stored documents of one trace, as received (no merging)."""
