@@ -21,6 +21,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Build the app; clients are created here (never at import) from `settings`."""
     settings = settings or Settings.from_env()
     app = Flask(__name__)
+    # `/static//x` is a 404, not a 308 to `/static/x`: no path answers a redirect nobody documented.
+    app.url_map.merge_slashes = False
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["MAX_FORM_MEMORY_SIZE"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
