@@ -21,10 +21,10 @@ import requests
 
 from app import create_app
 from app.config import Settings
-from tests.loadgen.processes import locust_web, signup_app
+from tests.loadgen.processes import locust_web
 from tests.support.aws import SignupResources
 from tests.support.net import free_port
-from tests.support.processes import gunicorn_app
+from tests.support.processes import gunicorn_app, signup_app
 from tests.support.results import record_reliability
 
 pytestmark = pytest.mark.slow
@@ -34,8 +34,8 @@ LOCUST_ENV = {"LOADGEN_RATE_SCALE": "60"}  # the page's 10 a minute is 10 a seco
 
 @pytest.fixture(scope="module")
 def target() -> Iterator[tuple[str, SignupResources]]:
-    with signup_app() as served:
-        yield served
+    with signup_app() as (url, aws, _daemon):
+        yield url, aws
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:

@@ -19,9 +19,10 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from app.config import Settings
-from tests.loadgen.processes import locust_web, signup_app
+from tests.loadgen.processes import locust_web
 from tests.support.aws import SignupResources
 from tests.support.net import free_port
+from tests.support.processes import signup_app
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +51,7 @@ class Generator:
 
 @pytest.fixture(scope="module")
 def generator() -> Iterator[Generator]:
-    with signup_app() as (app_url, aws):
+    with signup_app() as (app_url, aws, _daemon):
         with locust_web(app_url, env={"LOADGEN_RATE_SCALE": str(SCALE)}) as locust_url:
             yield Generator(app_url, aws, locust_url)
 

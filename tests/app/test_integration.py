@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 import requests
 
-from tests.support.aws import SignupResources, create_signup_resources
+from tests.support.aws import SignupResources
 from tests.support.net import free_port
-from tests.support.processes import gunicorn_app, moto_server
+from tests.support.processes import signup_app
 from tests.support.schema import schema_errors
 from tests.support.udp import DaemonListener
 
@@ -24,19 +23,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[tuple[str, SignupResources, DaemonListener]]:
-    daemon = DaemonListener()
-    with moto_server() as endpoint:
-        aws = create_signup_resources(boto3.session.Session(region_name="us-east-1"), endpoint)
-        env = {
-            "STARTUP_SIGNUP_TABLE": aws.table_name,
-            "NEW_SIGNUP_TOPIC": aws.topic_arn,
-            "AWS_REGION": "us-east-1",
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_XRAY_DAEMON_ADDRESS": daemon.address,
-        }
-        with gunicorn_app(env, workers=2) as url:
-            yield url, aws, daemon
-    daemon.close()
+    with signup_app() as served:
+        yield served
 
 
 def traced(daemon: DaemonListener, trace_header: str) -> dict[str, Any]:
@@ -118,20 +106,12 @@ def test_the_incoming_trace_header_is_continued(
     assert segment["parent_id"] == "53995c3f42cd8ad8"
 
 
-def test_no_daemon_changes_no_answer(stack: tuple[str, SignupResources, DaemonListener]) -> None:
-    _, aws, _ = stack
-    with moto_server() as endpoint:
-        aws2 = create_signup_resources(boto3.session.Session(region_name="us-east-1"), endpoint)
-        env = {
-            "STARTUP_SIGNUP_TABLE": aws2.table_name,
-            "NEW_SIGNUP_TOPIC": aws2.topic_arn,
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{free_port()}",  # nobody listens here
-        }
-        with gunicorn_app(env) as url:
-            form = {"name": "N", "email": "nodaemon@example.com"}
-            answers = [requests.post(url + "/signup", data=form, timeout=10) for _ in range(2)]
-            assert [a.status_code for a in answers] == [201, 409]
-            assert requests.get(url + "/health", timeout=10).status_code == 200
-            assert requests.get(url + "/", timeout=10).status_code == 200
-        assert len(aws2.items()) == 1
+def test_no_daemon_changes_no_answer() -> None:
+    nobody = {"AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{free_port()}"}  # nobody listens here
+    with signup_app(nobody, workers=1) as (url, aws, _):
+        form = {"name": "N", "email": "nodaemon@example.com"}
+        answers = [requests.post(url + "/signup", data=form, timeout=10) for _ in range(2)]
+        assert [a.status_code for a in answers] == [201, 409]
+        assert requests.get(url + "/health", timeout=10).status_code == 200
+        assert requests.get(url + "/", timeout=10).status_code == 200
+        assert len(aws.items()) == 1

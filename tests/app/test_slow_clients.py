@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import boto3
 import pytest
 
-from tests.support.aws import SignupResources, create_signup_resources
-from tests.support.processes import gunicorn_app, moto_server
+from tests.support.aws import SignupResources
+from tests.support.processes import signup_app
 from tests.support.results import record_reliability
 from tests.support.slow_clients import HostileClients, raw_exchange, timed_signups
-from tests.support.udp import DaemonListener
 
 pytestmark = pytest.mark.slow
 
@@ -29,20 +27,8 @@ P99_LIMIT_SECONDS = 1.0
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[str, SignupResources]]:
-    daemon = DaemonListener()
-    try:
-        with moto_server() as moto:
-            aws = create_signup_resources(boto3.session.Session(region_name="us-east-1"), moto)
-            env = {
-                "STARTUP_SIGNUP_TABLE": aws.table_name,
-                "NEW_SIGNUP_TOPIC": aws.topic_arn,
-                "AWS_ENDPOINT_URL": moto,
-                "AWS_XRAY_DAEMON_ADDRESS": daemon.address,
-            }
-            with gunicorn_app(env, workers=2) as url:
-                yield url, aws
-    finally:
-        daemon.close()
+    with signup_app() as (url, aws, _daemon):
+        yield url, aws
 
 
 def test_hostile_clients_do_not_stall_normal_traffic(served: tuple[str, SignupResources]) -> None:

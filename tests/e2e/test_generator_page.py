@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from tests.loadgen.processes import locust_web, signup_app
+from tests.loadgen.processes import locust_web
 from tests.support.net import free_port
+from tests.support.processes import signup_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -26,7 +27,7 @@ def app_url() -> Iterator[str]:
         "LOADGEN_API_URL": f"http://127.0.0.1:{locust_port}",
         "XRAY_CONSOLE_URL": "http://127.0.0.1:2000",
     }
-    with signup_app(env) as (url, _aws):
+    with signup_app(env) as (url, _aws, _daemon):
         with locust_web(url, env={"LOADGEN_RATE_SCALE": "60"}, port=locust_port):
             yield url
 
@@ -74,7 +75,8 @@ def test_start_see_counts_and_a_409_then_stop(page: Any, app_url: str) -> None:
 
 def test_the_page_says_when_the_generator_is_unreachable(page: Any) -> None:
     locust_port = free_port()  # nobody listens here
-    with signup_app({"LOADGEN_API_URL": f"http://127.0.0.1:{locust_port}"}, workers=1) as (url, _):
+    env = {"LOADGEN_API_URL": f"http://127.0.0.1:{locust_port}"}
+    with signup_app(env, workers=1) as (url, _aws, _daemon):
         page.goto(url + "/")
         page.locator("#generator-state").get_by_text("not running").wait_for(timeout=10_000)
         page.click("#generator-start")

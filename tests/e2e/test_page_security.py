@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from tests.loadgen.processes import locust_web, signup_app
+from tests.loadgen.processes import locust_web
 from tests.support.net import free_port
+from tests.support.processes import signup_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -30,7 +31,7 @@ document.addEventListener("securitypolicyviolation", (e) => {
 def app_url() -> Iterator[str]:
     locust_port = free_port()
     env = {"LOADGEN_API_URL": f"http://127.0.0.1:{locust_port}"}
-    with signup_app(env) as (url, _aws):
+    with signup_app(env) as (url, _aws, _daemon):
         with locust_web(url, env={"LOADGEN_RATE_SCALE": "60"}, port=locust_port):
             yield url
 

@@ -5,31 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
-from tests.support.aws import create_signup_resources
-from tests.support.processes import gunicorn_app, moto_server
-from tests.support.udp import DaemonListener
+from tests.support.processes import signup_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
 def app_url() -> Iterator[str]:
-    daemon = DaemonListener()
-    with moto_server() as endpoint:
-        aws = create_signup_resources(boto3.session.Session(region_name="us-east-1"), endpoint)
-        env = {
-            "STARTUP_SIGNUP_TABLE": aws.table_name,
-            "NEW_SIGNUP_TOPIC": aws.topic_arn,
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_XRAY_DAEMON_ADDRESS": daemon.address,
-            "XRAY_CONSOLE_URL": "http://127.0.0.1:2000",
-        }
-        with gunicorn_app(env) as url:
-            yield url
-    daemon.close()
+    with signup_app({"XRAY_CONSOLE_URL": "http://127.0.0.1:2000"}, workers=1) as served:
+        yield served.url
 
 
 def test_signup_then_duplicate_then_invalid(page: Any, app_url: str) -> None:

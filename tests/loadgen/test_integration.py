@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 
 from infra.cli import main as xray_signup
-from tests.loadgen.processes import locust_argv, locust_web, signup_app
+from tests.loadgen.processes import locust_argv, locust_web
 from tests.support.aws import SignupResources
 from tests.support.net import free_port
-from tests.support.processes import PROJECT_ROOT
+from tests.support.processes import PROJECT_ROOT, signup_app
 
 pytestmark = pytest.mark.slow
 
@@ -36,8 +36,8 @@ SUMMARY = re.compile(
 
 @pytest.fixture(scope="module")
 def app() -> Iterator[tuple[str, SignupResources]]:
-    with signup_app() as running:
-        yield running
+    with signup_app() as (url, aws, _daemon):
+        yield url, aws
 
 
 def loadgen(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

@@ -1,4 +1,9 @@
-"""Real servers for integration tests: a moto server over HTTP and the app under gunicorn."""
+"""Real servers for integration tests: a moto server over HTTP and the app under gunicorn.
+
+`running` is the one way a test starts a process of its own (gunicorn here, Locust in
+tests/loadgen/processes.py): wait until it answers, show its output if it never does, and stop it
+with SIGTERM (then SIGKILL) when the block ends.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +12,27 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
+import boto3
 from moto.server import ThreadedMotoServer
 
+from tests.support.aws import SignupResources, create_signup_resources
 from tests.support.net import free_port, wait_for_http
+from tests.support.udp import DaemonListener
 
-__all__ = ["PROJECT_ROOT", "gunicorn_app", "moto_server"]
+__all__ = ["PROJECT_ROOT", "ServedApp", "gunicorn_app", "moto_server", "running", "signup_app"]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+GUNICORN_ARGV = [
+    str(Path(sys.executable).with_name("gunicorn")),
+    "-c",
+    "python:app.gunicorn_conf",
+    "app.wsgi:application",
+]
 
 
 @contextmanager
@@ -32,45 +47,82 @@ def moto_server() -> Iterator[str]:
 
 
 @contextmanager
-def gunicorn_app(
-    env: Mapping[str, str], workers: int = 1, cwd: Path = PROJECT_ROOT
-) -> Iterator[str]:
-    """The app in a real gunicorn process (the Procfile's command); yields its base URL."""
-    port = free_port()
-    full_env = {
-        **os.environ,
-        **env,
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": str(workers),
-    }
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    # The app logs a JSON line per event: its output goes to a file, never to a pipe that nobody
-    # reads (a full pipe would block the workers mid-request).
-    output = tempfile.TemporaryFile()
-    process = subprocess.Popen(
-        [str(gunicorn), "-c", "python:app.gunicorn_conf", "app.wsgi:application"],
-        cwd=cwd,
-        env=full_env,
-        stdout=output,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
+def running(
+    argv: Sequence[str], env: Mapping[str, str], ready_url: str, name: str
+) -> Iterator[None]:
+    """Run `argv` (with `env` over ours) from the project root until the block ends.
+
+    Its output goes to a file, never to a pipe that nobody reads: the app logs a JSON line per
+    event, and a full pipe would block its workers mid-request. The file is shown if the process
+    does not answer `ready_url` within 30 s."""
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(
+            list(argv),
+            cwd=PROJECT_ROOT,
+            env={**os.environ, **env},
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
         try:
-            wait_for_http(url + "/health", timeout=30)
-        except TimeoutError:
-            process.kill()
-            process.wait(timeout=10)
-            output.seek(0)
-            tail = output.read().decode(errors="replace")[-2000:]
-            raise RuntimeError(f"gunicorn did not start: {tail}") from None
-        yield url
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
             try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
+                wait_for_http(ready_url, timeout=30)
+            except TimeoutError:
                 process.kill()
                 process.wait()
-        output.close()
+                output.seek(0)
+                tail = output.read().decode(errors="replace")[-3000:]
+                raise RuntimeError(f"{name} did not start: {tail}") from None
+            yield
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+@contextmanager
+def gunicorn_app(
+    env: Mapping[str, str], workers: int = 1, port: int | None = None
+) -> Iterator[str]:
+    """The app in a real gunicorn process (the Procfile's command); yields its base URL."""
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}"
+    bind = {"GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers)}
+    with running(GUNICORN_ARGV, {**env, **bind}, url + "/health", "gunicorn"):
+        yield url
+
+
+class ServedApp(NamedTuple):
+    url: str
+    aws: SignupResources
+    daemon: DaemonListener
+
+
+@contextmanager
+def signup_app(env: Mapping[str, str] | None = None, workers: int = 2) -> Iterator[ServedApp]:
+    """The app under gunicorn on a moto server, traced to a listening socket.
+
+    Its LOADGEN_TARGET_URL is its own URL, as in the local stack; `env` overrides any of it."""
+    daemon = DaemonListener()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with moto_server() as endpoint:
+            aws = create_signup_resources(boto3.session.Session(region_name="us-east-1"), endpoint)
+            app_env = {
+                "STARTUP_SIGNUP_TABLE": aws.table_name,
+                "NEW_SIGNUP_TOPIC": aws.topic_arn,
+                "AWS_REGION": "us-east-1",
+                "AWS_ENDPOINT_URL": endpoint,
+                "AWS_XRAY_DAEMON_ADDRESS": daemon.address,
+                "LOADGEN_TARGET_URL": url,
+                **(env or {}),
+            }
+            with gunicorn_app(app_env, workers, port):
+                yield ServedApp(url, aws, daemon)
+    finally:
+        daemon.close()
