@@ -33,7 +33,8 @@ def run(names: list[str]) -> int:
     for name in names:
         script = BENCH_DIR / f"{name}.py"
         if not script.exists():
-            print(f"bench: no benchmark {name!r} (have: {', '.join(BENCHMARKS)})", file=sys.stderr)
+            have = ", ".join(BENCHMARKS + OPTIONAL)
+            print(f"bench: no benchmark {name!r} (have: {have})", file=sys.stderr)
             return 2
         print(f"== {name}", flush=True)
         started = time.monotonic()
@@ -50,6 +51,10 @@ def run(names: list[str]) -> int:
 
 if __name__ == "__main__":
     args = sys.argv[1:]
+    if args and args[0] in {"-h", "--help"}:
+        print(__doc__)
+        print(f"benchmarks: {', '.join(BENCHMARKS)}; on demand: {', '.join(OPTIONAL)}")
+        raise SystemExit(0)
     if args == ["--report-only"]:
         report()
         raise SystemExit(0)

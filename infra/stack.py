@@ -187,8 +187,11 @@ class LocalStack:
             f"  generator          {c.locust_url}/   (Locust; log {c.data_dir / 'loadgen.log'})"
             if c.with_generator
             else "  generator          off (--no-generator)",
-            "Query traces: aws xray get-trace-summaries --endpoint-url "
-            f"{c.xray_url} --start-time $(($(date +%s)-600)) --end-time $(date +%s) "
+            "Query traces with the AWS CLI (any credentials do; `aws` is in .venv/bin after "
+            "`make test`, or `pip install awscli`):",
+            "  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws xray get-trace-summaries "
+            f"--region {c.region} --endpoint-url {c.xray_url} "
+            "--start-time $(($(date +%s)-600)) --end-time $(date +%s) "
             "--filter-expression 'http.status = 409'",
             "Press Ctrl-C to stop everything.",
         ]

@@ -23,18 +23,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="run the whole local stack (moto, X-Ray, app, generator)",
         description="Start the local stack on 127.0.0.1 and keep it running until Ctrl-C.",
     )
-    parser.add_argument("--port", type=int, default=defaults.app_port, help="signup app port")
-    parser.add_argument("--aws-port", type=int, default=defaults.aws_port, help="moto port")
+    for flag, default, about in (
+        ("--port", defaults.app_port, "signup app port"),
+        ("--aws-port", defaults.aws_port, "embedded AWS port (moto behind the fault proxy)"),
+        ("--xray-port", defaults.xray_port, "X-Ray daemon (UDP), API and console (TCP) port"),
+        ("--locust-port", defaults.locust_port, "Locust web API port"),
+    ):
+        parser.add_argument(flag, type=int, default=default, help=f"{about} (default %(default)s)")
     parser.add_argument(
-        "--xray-port", type=int, default=defaults.xray_port, help="X-Ray UDP + API port"
+        "--data-dir",
+        type=Path,
+        default=defaults.data_dir,
+        help="traces and logs (default %(default)s)",
     )
     parser.add_argument(
-        "--locust-port", type=int, default=defaults.locust_port, help="Locust web API port"
+        "--workers",
+        type=int,
+        default=defaults.workers,
+        help="gunicorn workers (default %(default)s)",
     )
-    parser.add_argument(
-        "--data-dir", type=Path, default=defaults.data_dir, help="traces and logs (.data)"
-    )
-    parser.add_argument("--workers", type=int, default=defaults.workers, help="gunicorn workers")
     parser.add_argument(
         "--no-generator", action="store_true", help="do not start the Locust generator"
     )

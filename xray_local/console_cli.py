@@ -17,11 +17,13 @@ import threading
 from types import FrameType
 from typing import Any
 
+import boto3
+from botocore.exceptions import BotoCoreError
 from werkzeug.serving import make_server
 
 from xray_local.console import ApiTarget, create_console_app
 
-__all__ = ["add_arguments", "build_target", "main", "register", "run"]
+__all__ = ["add_arguments", "build_target", "credentials_problem", "main", "register", "run"]
 
 log = logging.getLogger("xray_local.console")
 
@@ -85,6 +87,23 @@ def build_target(args: argparse.Namespace) -> ApiTarget | None:
     )
 
 
+def credentials_problem(target: ApiTarget) -> str | None:
+    """Why the console will not be able to call AWS (said once at startup; the pages say it
+    again on every call), or None when boto3 finds credentials."""
+    try:
+        session = boto3.session.Session(region_name=target.region, profile_name=target.profile)
+        if session.get_credentials() is not None:
+            return None
+        reason = "no AWS credentials found"
+    except BotoCoreError as exc:  # ProfileNotFound and friends
+        reason = str(exc)
+    return (
+        f"Warning: {reason}. The pages will answer \"No AWS credentials\" until you configure "
+        "them the usual way (AWS_PROFILE or --profile, aws configure, aws sso login, "
+        "environment variables) and reload."
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -105,6 +124,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"Log lines from CloudWatch Logs: {', '.join(target.log_groups)}", flush=True)
     elif target.is_aws:
         print("No --log-group given: traces are shown without their log lines.", flush=True)
+    if target.is_aws:
+        problem = credentials_problem(target)
+        if problem:
+            print(problem, file=sys.stderr, flush=True)
     stop = threading.Event()
 
     def _on_signal(signum: int, _frame: FrameType | None) -> None:

@@ -45,8 +45,11 @@ def test_help_names_the_options(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @contextmanager
-def console_process(*args: str, env: dict[str, str | None] | None = None) -> Iterator[str]:
-    """The command as a real process; `env` values that are None are removed."""
+def console_process(
+    *args: str, env: dict[str, str | None] | None = None, stderr: list[str] | None = None
+) -> Iterator[str]:
+    """The command as a real process; `env` values that are None are removed; its standard
+    error is appended to `stderr` once it has stopped."""
     port = free_port()
     full_env: dict[str, str | None] = {**os.environ, **(env or {})}
     process = subprocess.Popen(
@@ -64,6 +67,8 @@ def console_process(*args: str, env: dict[str, str | None] | None = None) -> Ite
     finally:
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=10)
+        if stderr is not None:
+            stderr.append(err)
         assert process.returncode == 0, err
         assert f"on {url}/" in out
 
@@ -88,11 +93,22 @@ def test_aws_console_serves_pages_and_explains_missing_credentials(tmp_path: Any
         "AWS_CONFIG_FILE": str(tmp_path / "none"),
         "AWS_EC2_METADATA_DISABLED": "true",
     }
-    with console_process("--aws", "--region", "eu-west-1", env=env) as url:
+    err: list[str] = []
+    with console_process("--aws", "--region", "eu-west-1", env=env, stderr=err) as url:
         status, page = get(url + "/")
         assert status == 200 and b"AWS X-Ray (eu-west-1)" in page
         status, body = get(url + "/console/api/graph")
         assert status == 503 and "No AWS credentials" in body["message"]
+    assert "Warning: no AWS credentials found" in err[0]  # said at startup too
+
+
+def test_found_credentials_bring_no_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    from xray_local.console import ApiTarget
+    from xray_local.console_cli import credentials_problem
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "example")
+    assert credentials_problem(ApiTarget(region="eu-west-1")) is None
 
 
 def test_an_unknown_profile_is_named(tmp_path: Any) -> None:
@@ -100,9 +116,12 @@ def test_an_unknown_profile_is_named(tmp_path: Any) -> None:
         "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
         "AWS_CONFIG_FILE": str(tmp_path / "none"),
     }
-    with console_process("--aws", "--region", "eu-west-1", "--profile", "nope", env=env) as url:
+    err: list[str] = []
+    args = ("--aws", "--region", "eu-west-1", "--profile", "nope")
+    with console_process(*args, env=env, stderr=err) as url:
         status, body = get(url + "/console/api/traces")
         assert status == 503 and "The config profile (nope) could not be found" in body["message"]
+    assert "Warning: The config profile (nope) could not be found" in err[0]
 
 
 def test_endpoint_console_reads_another_xray_api() -> None:
