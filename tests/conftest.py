@@ -1,10 +1,13 @@
-"""Fixtures shared by every suite: fake AWS credentials, so no test can ever reach real AWS."""
+"""Fixtures shared by every suite: fake AWS credentials, so no test can ever reach real AWS, and
+a UDP socket listening as the X-Ray daemon for an app traced in-process."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
+
+from tests.support.udp import DaemonListener
 
 FAKE_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -25,3 +28,10 @@ def fake_aws_credentials() -> Iterator[None]:
             mp.delenv(name, raising=False)
         mp.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
         yield
+
+
+@pytest.fixture
+def daemon() -> Iterator[DaemonListener]:
+    listener = DaemonListener()
+    yield listener
+    listener.close()

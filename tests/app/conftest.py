@@ -23,13 +23,6 @@ def aws() -> Iterator[SignupResources]:
 
 
 @pytest.fixture
-def daemon() -> Iterator[DaemonListener]:
-    listener = DaemonListener()
-    yield listener
-    listener.close()
-
-
-@pytest.fixture
 def settings(aws: SignupResources, daemon: DaemonListener) -> Settings:
     return Settings(
         table_name=aws.table_name,

@@ -1,6 +1,6 @@
-"""Fixtures for the deployment checks: the repository, the parsed EB config, cfn-lint, fake AWS.
-
-Helpers are fixtures rather than imports, so the suite runs whether or not tests/ is a package.
+"""Fixtures for the deployment checks: the repository, the parsed EB config, cfn-lint, fake AWS,
+and the fault proxy between an in-process app and a moto server (test_fault_proxy.py and
+test_fault_recovery.py both drive the app through it).
 """
 
 from __future__ import annotations
@@ -10,9 +10,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from infra.eb_template import load_configs, option_settings
+from infra.faults.proxy import FaultProxy
+from tests.support.aws import SignupResources, create_signup_resources
+from tests.support.processes import moto_server
 
 ROOT = Path(__file__).resolve().parents[2]
 EBEXTENSIONS = ROOT / ".ebextensions"
@@ -60,3 +64,23 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
     yield
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    with moto_server() as url:
+        yield url
+
+
+@pytest.fixture
+def proxy(moto_url: str) -> Iterator[FaultProxy]:
+    """The fault proxy in front of moto, every scenario off; the app's AWS endpoint."""
+    server = FaultProxy(moto_url).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_url: str) -> SignupResources:
+    """A fresh table and topic (with a subscribed queue) on the module's moto server."""
+    return create_signup_resources(boto3.session.Session(region_name="us-east-1"), moto_url)

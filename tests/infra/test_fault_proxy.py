@@ -7,47 +7,20 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from flask.testing import FlaskClient
 
 from app import create_app
 from app.config import Settings
 from infra.faults.proxy import FaultProxy
-from tests.support.aws import SignupResources, create_signup_resources
-from tests.support.processes import PROJECT_ROOT, moto_server
+from tests.support.aws import SignupResources
+from tests.support.processes import PROJECT_ROOT
 from tests.support.udp import DaemonListener
 
 FORM = {"name": "Fay", "previewAccess": "Yes", "theme": "slate"}
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
-
-
-@pytest.fixture
-def proxy(moto_url: str) -> Iterator[FaultProxy]:
-    server = FaultProxy(moto_url).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def aws(moto_url: str) -> SignupResources:
-    return create_signup_resources(boto3.session.Session(region_name="us-east-1"), moto_url)
-
-
-@pytest.fixture
-def daemon() -> Iterator[DaemonListener]:
-    listener = DaemonListener()
-    yield listener
-    listener.close()
 
 
 @pytest.fixture

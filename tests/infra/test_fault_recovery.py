@@ -23,8 +23,7 @@ from flask.testing import FlaskClient
 from app import create_app
 from app.config import Settings
 from infra.faults.proxy import FaultProxy
-from tests.support.aws import SignupResources, create_signup_resources
-from tests.support.processes import moto_server
+from tests.support.aws import SignupResources
 from tests.support.results import record_reliability
 from xray_local.server import XRayServer
 
@@ -32,24 +31,6 @@ pytestmark = pytest.mark.slow
 
 DURING = 6
 AFTER = 4
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
-
-
-@pytest.fixture
-def proxy(moto_url: str) -> Iterator[FaultProxy]:
-    server = FaultProxy(moto_url).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def aws(moto_url: str) -> SignupResources:
-    return create_signup_resources(boto3.session.Session(region_name="us-east-1"), moto_url)
 
 
 @pytest.fixture
