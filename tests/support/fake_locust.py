@@ -9,33 +9,27 @@ one user, a rate outside 1-10, or a target other than the configured one.
 from __future__ import annotations
 
 import json
-import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.support.loopback_http import LoopbackServer, QuietHandler
 
 __all__ = ["FakeLocust"]
 
 
-class FakeLocust:
+class FakeLocust(LoopbackServer):
     def __init__(self) -> None:
         self.swarms: list[dict[str, str]] = []
         self.running = False
         self.rate = 0.0
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def _json(self, data: Any) -> None:
-                body = json.dumps(data).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.reply(200, json.dumps(data).encode(), "application/json")
 
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-                length = int(self.headers.get("Content-Length", "0"))
-                form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+                form = dict(urllib.parse.parse_qsl(self.read_body().decode()))
                 if self.path == "/swarm":
                     fake.swarms.append(form)
                     fake.running, fake.rate = True, float(form.get("signup_rate", "0"))
@@ -60,14 +54,4 @@ class FakeLocust:
                     }
                 )
 
-            def log_message(self, format: str, *args: object) -> None:
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(Handler)

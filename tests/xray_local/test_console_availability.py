@@ -7,23 +7,22 @@ Each check goes through the console's own JSON endpoint, as the page does; the p
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
 import pytest
 from flask.testing import FlaskClient
 
+from tests.support.loopback_http import LoopbackServer, QuietHandler
 from tests.support.net import free_port
 from tests.xray_local.console_traffic import start_server
 from xray_local.console import ApiTarget, create_console_app
 from xray_local.server import XRayServer
 
 
-class SlowApi:
+class SlowApi(LoopbackServer):
     """A tiny loopback X-Ray API double that answers GetServiceGraph, slowly when told to."""
 
     def __init__(self) -> None:
@@ -31,33 +30,18 @@ class SlowApi:
         self.requests = 0
         api = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 api.requests += 1
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.read_body()
                 time.sleep(api.delay)
                 body = json.dumps({"Services": [], "StartTime": 1, "EndTime": 2}).encode()
                 try:
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
+                    self.reply(200, body, "application/json")
                 except OSError:  # the console gave up first
                     pass
 
-            def log_message(self, *_args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 @pytest.fixture
