@@ -8,10 +8,8 @@ headless with the project's own locustfile. Figures come from the kernel (`/proc
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
-import platform
 import signal
 import statistics
 import subprocess
@@ -32,9 +30,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # the scripts run as `python bench/<name>.py`
     sys.path.insert(0, str(ROOT))
 
-from tests.support.net import free_port, wait_for_http  # noqa: E402
+from _results import record  # noqa: E402
 
-RESULTS = Path(__file__).with_name("results")
+from tests.support.net import free_port, wait_for_http  # noqa: E402
+from tests.support.udp import DaemonListener  # noqa: E402
+
 BIN = Path(sys.executable).parent
 LOCUSTFILE = ROOT / "loadgen" / "locustfile.py"
 LATENCY_PROBE = Path(__file__).with_name("_locust_latency.py")
@@ -278,6 +278,47 @@ def locust(
     )
 
 
+def measured_load(app: App, seconds: float, rate: float = UNCAPPED_RATE) -> tuple[Load, float]:
+    """Locust against `app` for `seconds`: its figures and the app's CPU ms per signup sent.
+
+    Any answer the locustfile did not expect fails the benchmark: a figure is only worth
+    recording when every signup was answered as it should be."""
+    before = cpu_seconds(app.pids)
+    load = locust(app.url, seconds, rate=rate)
+    used = cpu_seconds(app.pids) - before
+    if not load.ok:
+        raise RuntimeError(f"unexpected answers: {load}")
+    return load, used * 1000 / load.sent
+
+
+@dataclass(frozen=True)
+class TracedPair:
+    """The app traced (to `listener`) and untraced, side by side on one moto."""
+
+    endpoint: str
+    resources: Resources
+    listener: DaemonListener
+    traced: App
+    untraced: App
+
+
+@contextmanager
+def traced_and_untraced() -> Iterator[TracedPair]:
+    """Both apps under gunicorn, warmed up, sharing a moto server, a table and a topic."""
+    listener = DaemonListener()
+    try:
+        with moto() as endpoint:
+            resources = create_resources(endpoint)
+            on = app_env(endpoint, resources, traced=True, daemon=listener.address)
+            off = app_env(endpoint, resources, traced=False)
+            with gunicorn(on) as app_on, gunicorn(off) as app_off:
+                warm_up(app_on.url)
+                warm_up(app_off.url)
+                yield TracedPair(endpoint, resources, listener, app_on, app_off)
+    finally:
+        listener.close()
+
+
 # --------------------------------------------------------------------------- floor
 
 
@@ -336,23 +377,7 @@ def versions() -> dict[str, str]:
     return {name: version(name) for name in names}
 
 
-def write_results(name: str, figures: dict[str, Any], rows: list[dict[str, Any]]) -> Path:
-    """Write bench/results/<name>.json in the shape bench/report.py renders."""
-    result = {
-        "benchmark": name,
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "python": platform.python_version(),
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count(),
-        },
-        "versions": versions(),
-        "figures": figures,
-        "rows": rows,
-    }
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
+def write_results(name: str, figures: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    """Record the figures with the library versions, and the rows the README table shows."""
+    record(name, {"versions": versions(), "figures": figures, "rows": rows})
     print(json.dumps({"rows": rows}, indent=2), flush=True)
-    return path

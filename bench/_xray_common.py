@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
 import json
-import os
-import platform
 import random
 import statistics
-from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).with_name("results")
+from _results import record
 
 
 def signup_doc(rng: random.Random, start: float, duplicate: bool, fault: bool) -> dict[str, Any]:
@@ -82,21 +78,6 @@ def spread(values: list[float]) -> dict[str, float]:
     }
 
 
-def write_results(name: str, figures: dict[str, Any]) -> Path:
-    """Print the figures and write them with the machine, Python version and date."""
-    result = {
-        "benchmark": name,
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "python": platform.python_version(),
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count(),
-        },
-        "figures": figures,
-    }
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    return path
+def write_results(name: str, figures: dict[str, Any]) -> None:
+    """Record the figures (bench/_results.py) and print the whole file."""
+    print(json.dumps(record(name, {"figures": figures}), indent=2))

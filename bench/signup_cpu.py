@@ -21,20 +21,13 @@ import statistics
 from typing import Any
 
 from _perf_common import (
-    app_env,
-    cpu_seconds,
-    create_resources,
     floor_cpu_ms,
-    gunicorn,
-    locust,
-    moto,
+    measured_load,
     row,
     spread,
-    warm_up,
+    traced_and_untraced,
     write_results,
 )
-
-from tests.support.udp import DaemonListener
 
 TARGET = 1.15
 MODERATE_RATE = 3000.0  # signups a minute: 50/s with 4 clients
@@ -52,32 +45,18 @@ def main() -> None:
     traced: list[float] = []
     untraced: list[float] = []
     docs: list[int] = []
-    listener = DaemonListener()
-    try:
-        with moto() as endpoint:
-            resources = create_resources(endpoint)
-            on = app_env(endpoint, resources, traced=True, daemon=listener.address)
-            off = app_env(endpoint, resources, traced=False)
-            with gunicorn(on) as app_on, gunicorn(off) as app_off:
-                warm_up(app_on.url)
-                warm_up(app_off.url)
-                for _ in range(args.runs):
-                    floor.append(floor_cpu_ms(endpoint, resources, args.pairs, app_config=False))
-                    floor_app_config.append(
-                        floor_cpu_ms(endpoint, resources, args.pairs, app_config=True)
-                    )
-                    for app, into in ((app_on, traced), (app_off, untraced)):
-                        listener.clear()
-                        before = cpu_seconds(app.pids)
-                        load = locust(app.url, args.seconds, rate=MODERATE_RATE)
-                        used = cpu_seconds(app.pids) - before
-                        if not load.ok:
-                            raise RuntimeError(f"unexpected answers: {load}")
-                        into.append(used * 1000 / load.sent)
-                        if app is app_on:
-                            docs.append(len(listener.snapshot()) - load.sent)
-    finally:
-        listener.close()
+    with traced_and_untraced() as apps:
+        for _ in range(args.runs):
+            floor.append(floor_cpu_ms(apps.endpoint, apps.resources, args.pairs, app_config=False))
+            floor_app_config.append(
+                floor_cpu_ms(apps.endpoint, apps.resources, args.pairs, app_config=True)
+            )
+            for app, into in ((apps.traced, traced), (apps.untraced, untraced)):
+                apps.listener.clear()
+                load, cpu_ms = measured_load(app, args.seconds, rate=MODERATE_RATE)
+                into.append(cpu_ms)
+                if app is apps.traced:
+                    docs.append(len(apps.listener.snapshot()) - load.sent)
 
     ratio = [t / f for t, f in zip(traced, floor, strict=True)]
     untraced_ratio = [u / f for u, f in zip(untraced, floor, strict=True)]

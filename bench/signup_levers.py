@@ -15,11 +15,11 @@ import json
 from typing import Any
 
 from _perf_common import (
+    UNCAPPED_RATE,
     app_env,
-    cpu_seconds,
     create_resources,
     gunicorn,
-    locust,
+    measured_load,
     moto,
     row,
     spread,
@@ -62,12 +62,8 @@ def measure(
     ) as app:
         warm_up(app.url)
         for _ in range(runs):
-            before = cpu_seconds(app.pids)
-            load = locust(app.url, seconds, rate=rate or 6_000_000.0)
-            used = cpu_seconds(app.pids) - before
-            if not load.ok:
-                raise RuntimeError(f"unexpected answers: {load}")
-            cpu.append(used * 1000 / load.sent)
+            load, cpu_ms = measured_load(app, seconds, rate=rate or UNCAPPED_RATE)
+            cpu.append(cpu_ms)
             rps.append(load.rps)
             p50.append(load.p50_ms)
     return {"cpu_ms": spread(cpu), "rps": spread(rps, 1), "p50_ms": spread(p50, 1)}

@@ -18,20 +18,7 @@ import argparse
 import statistics
 from typing import Any
 
-from _perf_common import (
-    app_env,
-    cpu_seconds,
-    create_resources,
-    gunicorn,
-    locust,
-    moto,
-    row,
-    spread,
-    warm_up,
-    write_results,
-)
-
-from tests.support.udp import DaemonListener
+from _perf_common import measured_load, row, spread, traced_and_untraced, write_results
 
 THROUGHPUT_TARGET = 0.97
 LATENCY_TARGET = 1.03
@@ -47,31 +34,17 @@ def main() -> None:
         side: {"rps": [], "p50_ms": [], "p90_ms": [], "cpu_ms": []} for side in ("on", "off")
     }
     segments: list[float] = []
-    listener = DaemonListener()
-    try:
-        with moto() as endpoint:
-            resources = create_resources(endpoint)
-            on = app_env(endpoint, resources, traced=True, daemon=listener.address)
-            off = app_env(endpoint, resources, traced=False)
-            with gunicorn(on) as app_on, gunicorn(off) as app_off:
-                warm_up(app_on.url)
-                warm_up(app_off.url)
-                for _ in range(args.runs):
-                    for side, app in (("on", app_on), ("off", app_off)):
-                        listener.clear()
-                        before = cpu_seconds(app.pids)
-                        load = locust(app.url, args.seconds)
-                        used = cpu_seconds(app.pids) - before
-                        if not load.ok:
-                            raise RuntimeError(f"unexpected answers: {load}")
-                        results[side]["rps"].append(load.rps)
-                        results[side]["p50_ms"].append(load.p50_ms)
-                        results[side]["p90_ms"].append(load.p90_ms)
-                        results[side]["cpu_ms"].append(used * 1000 / load.sent)
-                        if side == "on":
-                            segments.append(len(listener.snapshot()) / load.sent)
-    finally:
-        listener.close()
+    with traced_and_untraced() as apps:
+        for _ in range(args.runs):
+            for side, app in (("on", apps.traced), ("off", apps.untraced)):
+                apps.listener.clear()
+                load, cpu_ms = measured_load(app, args.seconds)
+                results[side]["rps"].append(load.rps)
+                results[side]["p50_ms"].append(load.p50_ms)
+                results[side]["p90_ms"].append(load.p90_ms)
+                results[side]["cpu_ms"].append(cpu_ms)
+                if side == "on":
+                    segments.append(len(apps.listener.snapshot()) / load.sent)
 
     on_r, off_r = results["on"], results["off"]
     rps_ratio = [a / b for a, b in zip(on_r["rps"], off_r["rps"], strict=True)]
