@@ -20,10 +20,6 @@ from flask import g, has_request_context, request
 
 __all__ = ["JsonLogFormatter", "configure_logging", "log_event"]
 
-#: The field names every line may carry, in the order they are written.
-FIELDS = ("time", "level", "service", "event", "message", "path", "method", "outcome")
-
-
 class _RequestContext(logging.Filter):
     """Add the request's path, method and X-Ray ids to every record made while serving it."""
 

@@ -39,7 +39,6 @@ BIN = Path(sys.executable).parent
 LOCUSTFILE = ROOT / "loadgen" / "locustfile.py"
 LATENCY_PROBE = Path(__file__).with_name("_locust_latency.py")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 #: "Saturation": a rate no loopback setup reaches, so the 4 users send back to back.
 UNCAPPED_RATE = 6_000_000.0
 CLIENTS = 4

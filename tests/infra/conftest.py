@@ -20,10 +20,7 @@ from tests.support.processes import moto_server
 
 ROOT = Path(__file__).resolve().parents[2]
 EBEXTENSIONS = ROOT / ".ebextensions"
-IAM_TEMPLATE = ROOT / "infra" / "iam.yaml"
 REGION = "us-east-1"
-#: The name Elastic Beanstalk gives an environment's stack: awseb-<environment id>-stack.
-EB_STACK_NAME = "awseb-e-abcd123456-stack"
 
 
 def _cfn_lint(template: str | dict[str, Any]) -> list[str]:
