@@ -152,7 +152,8 @@ def _run(args: argparse.Namespace) -> int:
     for top, count in counts.items():
         suffix = "/" if (args.root / top).is_dir() else ""
         print(f"  {top}{suffix}  {count} file{'s' if count != 1 else ''}")
-    print("upload it in the Elastic Beanstalk console (Upload your code), or use `eb deploy`")
+    print("upload it in the Elastic Beanstalk console (Upload your code); `eb deploy` packs the")
+    print("same files from the working tree itself (.ebignore)")
     return 0
 
 
