@@ -10,6 +10,7 @@ security policy that forbids them, so a regression shows up in the browser tests
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import time
@@ -36,7 +37,14 @@ CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
-_UNSPECIFIED = ("0.0.0.0", "", "::")
+
+
+def _unspecified(host: str) -> bool:
+    """A wildcard bind address (IPv4 or IPv6 "any"): the console then reads the API on loopback."""
+    try:
+        return not host or ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
 
 
 class BadQuery(ConsoleApiError):
@@ -72,7 +80,7 @@ def console_blueprint(target: ApiTarget | None = None) -> Blueprint:
         address: tuple[str, int] | None = None
         if target.same_server:
             host = str(request.environ.get("SERVER_NAME") or "")
-            host = "127.0.0.1" if host in _UNSPECIFIED else host
+            host = "127.0.0.1" if _unspecified(host) else host
             address = (host, int(request.environ.get("SERVER_PORT") or 0))
         return pool.endpoint_for(address)
 
