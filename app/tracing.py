@@ -21,7 +21,7 @@ from flask import Flask, Response, g, request
 
 from app.config import Settings
 
-__all__ = ["UNTRACED_PREFIXES", "annotate", "init_tracing", "latest_subsegment_id", "trace_id"]
+__all__ = ["UNTRACED_PREFIXES", "annotate", "init_tracing", "latest_subsegment_id"]
 
 log = logging.getLogger(__name__)
 
@@ -91,28 +91,23 @@ def init_tracing(app: Flask, settings: Settings) -> None:
     SignupXRayMiddleware(app, xray_recorder)
 
 
-def annotate(**values: str | int | float | bool) -> None:
-    """Add indexed annotations (searchable with `annotation.KEY`) to the request's segment."""
-    if not global_sdk_config.sdk_enabled():
-        return
-    segment = xray_recorder.context.get_trace_entity()
-    if segment is None:
-        return
-    root = getattr(segment, "parent_segment", None) or segment
-    for key, value in values.items():
-        root.put_annotation(key, value)
-
-
-def trace_id() -> str | None:
-    """The current request's trace id, or None when not traced."""
+def _request_segment() -> Any | None:
+    """The segment of the request being served (None when tracing is off or nothing is open)."""
     if not global_sdk_config.sdk_enabled():
         return None
     entity = xray_recorder.context.get_trace_entity()
-    if entity is None or not getattr(entity, "sampled", False):
+    if entity is None:
         return None
-    root = getattr(entity, "parent_segment", None) or entity
-    value = getattr(root, "trace_id", None)
-    return value if isinstance(value, str) else None
+    return getattr(entity, "parent_segment", None) or entity
+
+
+def annotate(**values: str | int | float | bool) -> None:
+    """Add indexed annotations (searchable with `annotation.KEY`) to the request's segment."""
+    segment = _request_segment()
+    if segment is None:
+        return
+    for key, value in values.items():
+        segment.put_annotation(key, value)
 
 
 def latest_subsegment_id(name: str) -> str | None:
@@ -121,15 +116,10 @@ def latest_subsegment_id(name: str) -> str | None:
     A log line about an AWS call's outcome carries it, so the trace viewer can tie the line to
     the call's subsegment in the timeline.
     """
-    if not global_sdk_config.sdk_enabled():
+    segment = _request_segment()
+    if segment is None or not getattr(segment, "sampled", False):
         return None
-    entities = getattr(xray_recorder.context._local, "entities", None)
-    if not entities:
-        return None
-    root = getattr(entities[-1], "parent_segment", None) or entities[-1]
-    if not getattr(root, "sampled", False):
-        return None
-    for subsegment in reversed(getattr(root, "subsegments", [])):
+    for subsegment in reversed(getattr(segment, "subsegments", [])):
         if subsegment.name == name:
             value = subsegment.id
             return value if isinstance(value, str) else None
