@@ -60,7 +60,18 @@ class StackConfig:
 
 
 def _check_free(host: str, port: int, what: str, kind: int = socket.SOCK_STREAM) -> None:
+    """Raise PortInUse when something listens on the TCP port or is bound to the UDP port.
+
+    Why SO_REUSEADDR for TCP: without it Linux refuses the bind while the last run's connections
+    linger in TIME_WAIT (up to a minute), so stopping the stack and starting it again at once
+    would fail although nothing listens; with it the bind still fails over a listener. The
+    servers the stack starts set it too, and must (Linux passes TIME_WAIT only when the old
+    connection's listener had it): gunicorn, gevent for Locust, werkzeug for xray_local and
+    moto, http.server for the fault proxy. UDP has no TIME_WAIT: a plain bind.
+    """
     with socket.socket(socket.AF_INET, kind) as sock:
+        if kind == socket.SOCK_STREAM:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
