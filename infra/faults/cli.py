@@ -10,7 +10,13 @@ import urllib.request
 from typing import Any
 
 from infra.faults.proxy import CONTROL_PATH
-from infra.faults.scenarios import DISTRIBUTIONS, OUTAGE_MODES, SCENARIO_NAMES
+from infra.faults.scenarios import (
+    DISTRIBUTIONS,
+    OUTAGE_MODES,
+    SCENARIO_NAMES,
+    SERVICE_SCENARIOS,
+    SERVICES,
+)
 
 __all__ = ["register", "run"]
 
@@ -31,6 +37,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--latency-ms", type=int, help="slow-dynamodb: added latency (ms)")
     parser.add_argument("--distribution", choices=DISTRIBUTIONS, help="slow-dynamodb: shape")
     parser.add_argument("--mode", choices=OUTAGE_MODES, help="dynamodb-outage: 500s or refuse")
+    parser.add_argument(
+        "--service",
+        choices=SERVICES,
+        help="lost-reply, blackhole: the service struck (default dynamodb)",
+    )
     parser.add_argument(
         "--endpoint",
         default=DEFAULT_ENDPOINT,
@@ -58,6 +69,8 @@ def _line(setting: dict[str, Any]) -> str:
         extra = f"  ({setting['distribution']}, {setting['latency_ms']} ms)"
     elif setting["name"] == "dynamodb-outage":
         extra = f"  (mode {setting['mode']})"
+    elif setting["name"] in SERVICE_SCENARIOS:
+        extra = f"  (service {setting['service']})"
     return f"{setting['name']:<16} {state:>5}{extra}  {setting['description']}"
 
 
@@ -70,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
             ("latency_ms", args.latency_ms),
             ("distribution", args.distribution),
             ("mode", args.mode),
+            ("service", args.service),
         )
         if value is not None
     }

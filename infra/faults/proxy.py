@@ -3,8 +3,10 @@
 Everything the app sends to "AWS" locally passes through here. Each call is classified by service
 (from the SigV4 credential scope in the Authorization header, as AWS routes it) and operation
 (DynamoDB's `X-Amz-Target`, the query protocol's `Action`), then either answered with a fault,
-delayed, or forwarded to moto unchanged. The control endpoint `/_scenarios` (JSON) reads and
-changes the scenarios; it exists only here, so it can never be reached on AWS.
+delayed, forwarded to moto unchanged, forwarded with its answer dropped (lost-reply: the write
+commits, the client sees a reset), or held unanswered (blackhole). The control endpoint
+`/_scenarios` (JSON) reads and changes the scenarios; it exists only here, so it can never be
+reached on AWS.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
 
 from infra.faults.aws_shapes import (
     DYNAMODB_DOWN,
@@ -29,15 +31,26 @@ from infra.faults.aws_shapes import (
     dynamodb_error,
     sns_error,
 )
-from infra.faults.scenarios import ScenarioBoard, ScenarioError
+from infra.faults.scenarios import SERVICES, ScenarioBoard, ScenarioError
 
-__all__ = ["CONTROL_PATH", "FaultProxy", "classify"]
+__all__ = ["CONTROL_PATH", "MAX_HOLD_SECONDS", "WRITES", "Action", "FaultProxy", "classify"]
 
 log = logging.getLogger(__name__)
 CONTROL_PATH = "/_scenarios"
 _SCOPE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "trailer"}
 MAX_BODY = 16 * 1024 * 1024
+#: The signup path's writes, by service: what lost-reply strikes (a retry of one of these meets
+#: what the first attempt committed).
+WRITES: dict[str, tuple[str, ...]] = {"dynamodb": ("PutItem", "UpdateItem"), "sns": ("Publish",)}
+#: A blackholed connection is held at most this long, so no thread lives forever.
+MAX_HOLD_SECONDS = 120.0
+#: How often a held connection looks for its client giving up or the proxy stopping.
+_HOLD_POLL_SECONDS = 0.2
+
+#: What the proxy does with one call: answer a fault, "refuse" (reset the connection),
+#: "blackhole" (hold it, never answer), "lost-reply" (forward, then reset), or None (forward).
+Action = FaultAnswer | Literal["refuse", "blackhole", "lost-reply"] | None
 
 
 def classify(headers: Any, body: bytes) -> tuple[str, str]:
@@ -62,11 +75,16 @@ class FaultProxy:
         host: str = "127.0.0.1",
         port: int = 0,
         board: ScenarioBoard | None = None,
+        max_hold_seconds: float = MAX_HOLD_SECONDS,
     ) -> None:
         parsed = urllib.parse.urlsplit(upstream)
         self.upstream = (parsed.hostname or "127.0.0.1", parsed.port or 80)
         self.board = board or ScenarioBoard()
         self.counts: dict[str, int] = {}
+        self.max_hold_seconds = max_hold_seconds
+        self._held = 0  # connections blackholed right now
+        #: Set by stop(): held (blackholed) connections and delays end at once.
+        self.stopping = threading.Event()
         self._counts_lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
@@ -86,6 +104,7 @@ class FaultProxy:
         return self
 
     def stop(self) -> None:
+        self.stopping.set()
         self._server.shutdown()
         self._server.server_close()
         if self._thread:
@@ -95,8 +114,21 @@ class FaultProxy:
         with self._counts_lock:
             self.counts[key] = self.counts.get(key, 0) + 1
 
-    def decide(self, service: str, operation: str) -> FaultAnswer | str | None:
-        """A fault to answer, "refuse" to drop the connection, or None to forward."""
+    @property
+    def held(self) -> int:
+        """How many connections blackhole is holding now (each one holds a thread)."""
+        with self._counts_lock:
+            return self._held
+
+    def _holding(self, change: int) -> None:
+        with self._counts_lock:
+            self._held += change
+
+    def decide(self, service: str, operation: str) -> Action:
+        """What to do with one call. A blackhole comes first (nothing reaches the service), then
+        the answered faults (nothing commits), then lost-reply (the call commits)."""
+        if service in SERVICES and self.board.strikes_service("blackhole", service):
+            return "blackhole"
         if service == "dynamodb":
             if self.board.strikes("dynamodb-outage"):
                 if self.board.get("dynamodb-outage").mode == "refuse":
@@ -106,6 +138,10 @@ class FaultProxy:
                 return dynamodb_error(*THROTTLED)
         if service == "sns" and operation == "Publish" and self.board.strikes("sns-outage"):
             return sns_error(*SNS_DOWN)
+        if operation in WRITES.get(service, ()) and self.board.strikes_service(
+            "lost-reply", service
+        ):
+            return "lost-reply"
         return None
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -161,7 +197,27 @@ class FaultProxy:
                 )
                 self.close_connection = True
 
-            def _forward(self, body: bytes) -> None:
+            def _hold(self) -> None:
+                # Never answer: wait for the client to give up (it closes), the proxy to stop,
+                # or the hard bound, reading and dropping whatever the client still sends.
+                self.close_connection = True
+                deadline = time.monotonic() + proxy.max_hold_seconds
+                self.connection.settimeout(_HOLD_POLL_SECONDS)
+                proxy._holding(+1)
+                try:
+                    while not proxy.stopping.is_set() and time.monotonic() < deadline:
+                        try:
+                            if not self.connection.recv(65536):
+                                return
+                        except TimeoutError:
+                            continue
+                        except OSError:
+                            return
+                finally:
+                    proxy._holding(-1)
+
+            def _upstream(self, body: bytes) -> tuple[int, dict[str, str], bytes]:
+                """Moto's answer to this call (OSError when moto does not answer)."""
                 connection = http.client.HTTPConnection(*proxy.upstream, timeout=30)
                 try:
                     headers = {
@@ -175,11 +231,24 @@ class FaultProxy:
                         for k, v in answer.getheaders()
                         if k.lower() not in _HOP_BY_HOP and k.lower() != "content-length"
                     }
-                    self._send(answer.status, passed, data)
-                except OSError as exc:
-                    self._json(502, {"error": f"moto is not answering: {exc}"})
+                    return answer.status, passed, data
                 finally:
                     connection.close()
+
+            def _forward(self, body: bytes) -> None:
+                try:
+                    self._send(*self._upstream(body))
+                except OSError as exc:
+                    self._json(502, {"error": f"moto is not answering: {exc}"})
+
+            def _lose_reply(self, body: bytes) -> None:
+                # The call reaches moto and commits; the answer is dropped and the connection
+                # reset, as when a reply is lost on the way back.
+                try:
+                    self._upstream(body)
+                except OSError as exc:
+                    log.warning("lost-reply: moto is not answering: %s", exc)
+                self._refuse()
 
             def _handle(self) -> None:
                 body = self._read_body()
@@ -193,11 +262,19 @@ class FaultProxy:
                     delay = proxy.board.delay_seconds()
                     if delay:
                         proxy.count("slow-dynamodb")
-                        time.sleep(delay)
+                        proxy.stopping.wait(delay)
                 fault = proxy.decide(service, operation)
                 if fault == "refuse":
                     proxy.count("dynamodb-outage")
                     self._refuse()
+                    return
+                if fault == "blackhole":
+                    proxy.count(f"blackhole:{service}:{operation}")
+                    self._hold()
+                    return
+                if fault == "lost-reply":
+                    proxy.count(f"lost-reply:{service}:{operation}")
+                    self._lose_reply(body)
                     return
                 if isinstance(fault, FaultAnswer):
                     proxy.count(f"{service}:{operation}:{fault.status}")

@@ -3,6 +3,14 @@
 Each scenario has a share (0-100 %: the chance that one matching call is affected, drawn per call,
 so botocore's retries each draw again, as they would meet a real throttle) and can be combined
 with the others. Share 0 switches a scenario off; all are off when the stack starts.
+
+`lost-reply` and `blackhole` strike one service, chosen by their `service` field (`dynamodb`, the
+default, or `sns`): a reply lost after the write committed, and an endpoint that accepts the
+connection and never answers, are failures of one endpoint at a time, as they are on AWS.
+
+slow-dynamodb's maximum latency (MAX_LATENCY_MS) must stay below the app's per-attempt botocore
+read timeout (2 s, in app/aws.py): "slow" must never turn into "down" (a read timeout, retried);
+an endpoint that never answers is what `blackhole` is for.
 """
 
 from __future__ import annotations
@@ -16,22 +24,38 @@ __all__ = [
     "DISTRIBUTIONS",
     "SCENARIO_NAMES",
     "OUTAGE_MODES",
+    "SERVICES",
+    "SERVICE_SCENARIOS",
     "ScenarioBoard",
     "ScenarioError",
     "ScenarioSetting",
 ]
 
-SCENARIO_NAMES: tuple[str, ...] = ("throttle", "dynamodb-outage", "sns-outage", "slow-dynamodb")
+SCENARIO_NAMES: tuple[str, ...] = (
+    "throttle",
+    "dynamodb-outage",
+    "sns-outage",
+    "slow-dynamodb",
+    "lost-reply",
+    "blackhole",
+)
 DISTRIBUTIONS: tuple[str, ...] = ("fixed", "uniform", "exponential")
 OUTAGE_MODES: tuple[str, ...] = ("error", "refuse")
-#: Below botocore's read timeout in the app (5 s), so "slow" never turns into "down".
-MAX_LATENCY_MS = 4000
+#: The services lost-reply and blackhole can strike (their `service` field).
+SERVICES: tuple[str, ...] = ("dynamodb", "sns")
+#: The scenarios whose `service` field chooses what they strike.
+SERVICE_SCENARIOS: tuple[str, ...] = ("lost-reply", "blackhole")
+#: Below botocore's per-attempt read timeout in the app (2 s), so "slow" never turns into "down".
+MAX_LATENCY_MS = 1500
 
 DESCRIPTIONS = {
     "throttle": "DynamoDB PutItem answers ProvisionedThroughputExceededException (400)",
     "dynamodb-outage": "DynamoDB answers 500 InternalServerError, or refuses the connection",
     "sns-outage": "SNS Publish answers 500 InternalError",
     "slow-dynamodb": "DynamoDB answers after an added delay",
+    "lost-reply": "the write (PutItem, UpdateItem or Publish) commits, then the connection is "
+    "reset before the answer",
+    "blackhole": "the service accepts the connection and never answers",
 }
 
 
@@ -47,11 +71,14 @@ class ScenarioSetting:
     latency_ms: int = 300
     distribution: str = "exponential"
     mode: str = "error"  # dynamodb-outage: "error" (500s) or "refuse" (connection reset)
+    service: str = "dynamodb"  # lost-reply, blackhole: the service struck, "dynamodb" or "sns"
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["description"] = DESCRIPTIONS[self.name]
         data["active"] = self.share > 0
+        if self.name in SERVICE_SCENARIOS:
+            data["services"] = list(SERVICES)  # the choices, so the page can offer them
         return data
 
 
@@ -82,7 +109,7 @@ class ScenarioBoard:
     def update(self, name: str, changes: dict[str, Any]) -> ScenarioSetting:
         if name not in SCENARIO_NAMES:
             raise ScenarioError(f"unknown scenario {name!r}: one of {', '.join(SCENARIO_NAMES)}")
-        unknown = set(changes) - {"share", "latency_ms", "distribution", "mode"}
+        unknown = set(changes) - {"share", "latency_ms", "distribution", "mode", "service"}
         if unknown:
             raise ScenarioError(f"unknown field(s): {', '.join(sorted(unknown))}")
         values: dict[str, Any] = {}
@@ -100,6 +127,10 @@ class ScenarioBoard:
             if changes["mode"] not in OUTAGE_MODES:
                 raise ScenarioError(f"mode must be one of {', '.join(OUTAGE_MODES)}")
             values["mode"] = changes["mode"]
+        if "service" in changes:
+            if changes["service"] not in SERVICES:
+                raise ScenarioError(f"service must be one of {', '.join(SERVICES)}")
+            values["service"] = changes["service"]
         with self._lock:
             updated = replace(self._settings[name], **values)
             self._settings[name] = updated
@@ -114,6 +145,10 @@ class ScenarioBoard:
         with self._lock:
             share = self._settings[name].share
             return share > 0 and self._random.random() * 100 < share
+
+    def strikes_service(self, name: str, service: str) -> bool:
+        """Draw once for one call to `service`: is it struck by lost-reply or blackhole?"""
+        return self.get(name).service == service and self.strikes(name)
 
     def delay_seconds(self) -> float:
         """The delay for one DynamoDB call under slow-dynamodb (0 when it does not strike)."""

@@ -146,7 +146,7 @@ def test_control_endpoint_validates(proxy: FaultProxy) -> None:
         400,
         {
             "error": "unknown scenario 'nope': one of throttle, dynamodb-outage, sns-outage, "
-            "slow-dynamodb"
+            "slow-dynamodb, lost-reply, blackhole"
         },
     )
     assert put("throttle", {"share": 101})[1]["error"] == "share must be from 0 to 100, not 101"
@@ -155,7 +155,14 @@ def test_control_endpoint_validates(proxy: FaultProxy) -> None:
     assert put("slow-dynamodb", {"distribution": "pareto"})[0] == 400
     with urllib.request.urlopen(f"{proxy.url}/_scenarios") as answer:
         listed = {s["name"]: s["share"] for s in json.load(answer)["scenarios"]}
-    assert listed == {"throttle": 30, "dynamodb-outage": 0, "sns-outage": 0, "slow-dynamodb": 0}
+    assert listed == {
+        "throttle": 30,
+        "dynamodb-outage": 0,
+        "sns-outage": 0,
+        "slow-dynamodb": 0,
+        "lost-reply": 0,
+        "blackhole": 0,
+    }
 
 
 def test_cli_switches_and_lists(proxy: FaultProxy) -> None:
@@ -174,7 +181,7 @@ def test_cli_switches_and_lists(proxy: FaultProxy) -> None:
     assert switched.returncode == 0 and "throttle" in switched.stdout and "30%" in switched.stdout
     assert proxy.board.get("throttle").share == 30
     listed = run()
-    assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 4
+    assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 6
     bad = run("throttle", "--share", "200")
     assert bad.returncode == 2 and "share must be from 0 to 100" in bad.stderr
     assert run("throttle", "--share", "0").returncode == 0
@@ -190,6 +197,8 @@ def test_the_page_relays_scenarios_json_only(client: FlaskClient, proxy: FaultPr
         "dynamodb-outage",
         "sns-outage",
         "slow-dynamodb",
+        "lost-reply",
+        "blackhole",
     ]
     changed = client.put("/scenarios/sns-outage", json={"share": 40})
     assert changed.status_code == 200 and changed.get_json()["share"] == 40
