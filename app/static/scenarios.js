@@ -22,6 +22,13 @@
     about.className = "hint";
     about.textContent = setting.description;
     name.append(title, about);
+    const service = setting.services ? serviceChoice(setting) : null;
+    if (service) {
+      const line = document.createElement("div");
+      line.className = "hint";
+      line.append(document.createTextNode("service "), service);
+      name.append(line);
+    }
     const shareCell = document.createElement("td");
     const share = document.createElement("input");
     share.type = "number";
@@ -37,11 +44,28 @@
     apply.type = "button";
     apply.textContent = "Apply";
     apply.className = "apply";
-    apply.addEventListener("click", function () { change(setting.name, Number(share.value)); });
+    apply.addEventListener("click", function () {
+      change(setting.name, Number(share.value), service ? service.value : null);
+    });
     actions.append(apply);
     tr.append(name, shareCell, actions);
     if (setting.active) tr.classList.add("active");
     return tr;
+  }
+
+  // lost-reply and blackhole strike one service: the proxy lists the choices in `services`.
+  function serviceChoice(setting) {
+    const select = document.createElement("select");
+    select.className = "service";
+    select.setAttribute("aria-label", setting.name + " service");
+    for (const choice of setting.services) {
+      const option = document.createElement("option");
+      option.value = choice;
+      option.textContent = choice;
+      option.selected = choice === setting.service;
+      select.append(option);
+    }
+    return select;
   }
 
   async function refresh() {
@@ -56,16 +80,20 @@
     }
   }
 
-  async function change(name, share) {
+  async function change(name, share, service) {
+    const changes = service ? { share: share, service: service } : { share: share };
     try {
       const response = await fetch(url + "/" + encodeURIComponent(name), {
         method: "PUT",
         headers: { "Content-Type": "application/json", "Accept": "application/json" },
-        body: JSON.stringify({ share: share }),
+        body: JSON.stringify(changes),
       });
       const body = await response.json();
       if (!response.ok) throw new Error(body.error || response.status);
-      say("ok", body.share ? name + " is on for " + body.share + "% of calls." : name + " is off.");
+      const label = service ? name + " (" + body.service + ")" : name;
+      say("ok", body.share
+        ? label + " is on for " + body.share + "% of calls."
+        : label + " is off.");
       if (document.activeElement) document.activeElement.blur();
       refresh();
     } catch (e) {

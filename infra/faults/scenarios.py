@@ -53,9 +53,9 @@ DESCRIPTIONS = {
     "dynamodb-outage": "DynamoDB answers 500 InternalServerError, or refuses the connection",
     "sns-outage": "SNS Publish answers 500 InternalError",
     "slow-dynamodb": "DynamoDB answers after an added delay",
-    "lost-reply": "the write (PutItem, UpdateItem or Publish) commits, then the connection is "
+    "lost-reply": "DynamoDB PutItem / UpdateItem or SNS Publish commits, then the connection is "
     "reset before the answer",
-    "blackhole": "the service accepts the connection and never answers",
+    "blackhole": "DynamoDB or SNS accepts the connection and never answers",
 }
 
 
