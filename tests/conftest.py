@@ -1,5 +1,6 @@
 """Fixtures shared by every suite: fake AWS credentials, so no test can ever reach real AWS, and
-a UDP socket listening as the X-Ray daemon for an app traced in-process."""
+a UDP socket listening as the X-Ray daemon for an app traced in-process. The reliability plugin
+stamps each session's run on the rows it records and turns a failed test's rows into "no"."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.udp import DaemonListener
+
+pytest_plugins = ["tests.support.reliability_plugin"]
 
 FAKE_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
