@@ -5,15 +5,15 @@
   a second generator (Locust still has one user).
 - The Locust process killed mid-run: the relay answers 503 and signups still work; Locust started
   again on its port: the relay works again without the app being restarted, and every signup the
-  generator was answered 201 for is in the table.
+  generator was answered 201 for is in the table and notified once (its ledger is the requests
+  the generator status lists, counted against a table scan and the subscribed queue).
 """
 
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,8 +24,9 @@ from app.config import Settings
 from tests.loadgen.processes import locust_web
 from tests.support.aws import SignupResources
 from tests.support.net import free_port
+from tests.support.polling import wait_until
 from tests.support.processes import gunicorn_app, signup_app
-from tests.support.results import record_reliability
+from tests.support.reliability import ClientLedger, SignupTarget, record_signups
 
 pytestmark = pytest.mark.slow
 
@@ -36,15 +37,6 @@ LOCUST_ENV = {"LOADGEN_RATE_SCALE": "60"}  # the page's 10 a minute is 10 a seco
 def target() -> Iterator[tuple[str, SignupResources]]:
     with signup_app() as (url, aws, _daemon):
         yield url, aws
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"not within {timeout}s")
 
 
 def locust_users(locust_url: str) -> int:
@@ -90,10 +82,24 @@ def test_a_run_survives_an_app_restart_without_a_second_generator(
             assert stopped.json()["running"] is False
 
 
+def ledger_of(ledger: ClientLedger, status: dict[str, Any]) -> bool:
+    """Add the requests a generator status lists to `ledger` (status 0: no answer); False when
+    the status lists fewer requests than were sent, so some are missing from the ledger."""
+    for outcome in status["recent"]:
+        token = outcome.get("key")  # the Idempotency-Key, when the generator sends one
+        if outcome["status"]:
+            ledger.answer(outcome["email"], outcome["status"], token=token)
+        else:
+            ledger.no_answer(outcome["email"], token)
+    return len(status["recent"]) >= status["sent"]
+
+
+@pytest.mark.reliability("fault.Locust process down")
 def test_locust_down_mid_run_then_back(target: tuple[str, SignupResources]) -> None:
     target_url, aws = target
     port = free_port()
-    items_before = len(aws.items())
+    before = {item["email"]["S"] for item in aws.items()}
+    aws.drain_messages()  # from here on the queue holds this test's notifications only
     settings = Settings(
         table_name=aws.table_name,
         topic_arn=aws.topic_arn,
@@ -103,39 +109,50 @@ def test_locust_down_mid_run_then_back(target: tuple[str, SignupResources]) -> N
         loadgen_target_url=target_url,
     )
     client = create_app(settings).test_client()
-    created = 0
+    ledger = ClientLedger()  # what Locust (and this test) were answered, request by request
     with locust_web(target_url, env=LOCUST_ENV, port=port):
-        assert client.post("/generator/start", json={"rate": 10}).status_code == 200
+        started = client.post("/generator/start", json={"rate": 10}).status_code
         tally = wait_until(
             lambda: (s := client.get("/generator/status").json)["created"] >= 3 and s
         )
-        created += tally["created"]
+        complete = ledger_of(ledger, tally)
     # Locust killed mid-run: the relay says so, the rest of the app works
-    time.sleep(0.5)  # the request in flight when it died reaches the table
     down = client.get("/generator/status")
-    assert (down.status_code, down.json["running"]) == (503, False)
-    assert client.post("/generator/start", json={"rate": 10}).status_code == 503
+    start_down = client.post("/generator/start", json={"rate": 10}).status_code
     own = client.post("/signup", data={"name": "Own", "email": "own-locust-down@example.com"})
-    assert own.status_code == 201
+    ledger.response("own-locust-down@example.com", own)
     with locust_web(target_url, env=LOCUST_ENV, port=port):
-        assert client.get("/generator/status").json["running"] is False  # a new process
-        assert client.post("/generator/start", json={"rate": 10}).status_code == 200
-        tally = wait_until(
-            lambda: (s := client.get("/generator/status").json)["created"] >= 3 and s
-        )
-        client.post("/generator/stop", json={})
-        time.sleep(0.5)
-        created += client.get("/generator/status").json["created"]
-    stored = len(aws.items()) - items_before - 1  # less the own signup
-    assert created <= stored <= created + 2  # at most one answer unseen per killed run
-    record_reliability(
+        new_process = client.get("/generator/status").json["running"] is False
+        restarted = client.post("/generator/start", json={"rate": 10}).status_code
+        wait_until(lambda: client.get("/generator/status").json["created"] >= 3)
+        stopped = client.post("/generator/stop", json={}).json
+        complete = ledger_of(ledger, client.get("/generator/status").json) and complete
+    items = [item for item in aws.items() if item["email"]["S"] not in before]
+    documented = (down.status_code, down.json["running"], start_down) == (503, False, 503)
+    count = record_signups(
         "fault.Locust process down",
-        {
-            "figure": "fault injected: Locust process down",
-            "value": (f"relay 503, signups 201; relay back by itself; signups lost 0 of {created}"),
-            "target": "documented answer, 0 lost, recovers",
-            "holds": stored >= created,
-            "lost": 0 if stored >= created else created - stored,
-            "test": "tests/app/test_generator_recovery.py",
+        figure="fault injected: Locust process down",
+        answers=f"relay {down.status_code} while down, own signup {own.status_code}",
+        ledger=ledger,
+        table=items,
+        queue=aws.drain_messages(wait_seconds=1),
+        # a request in flight when Locust went away (killed, then stopped) is stored unseen
+        target=SignupTarget(phantom_allowed=2),
+        checks={
+            "documented answer": documented and own.status_code == 201,
+            "back by itself": new_process and restarted == 200 and stopped["running"] is False,
+            "ledger complete": complete,
         },
     )
+
+    assert started == 200
+    assert (down.status_code, down.json["running"]) == (503, False)
+    assert start_down == 503
+    assert own.status_code == 201
+    assert new_process  # a new process
+    assert restarted == 200
+    assert complete, "the status lists every request sent"
+    created, stored = len(ledger.created) - 1, len(items) - 1  # less the own signup
+    assert created <= stored <= created + 2  # at most one answer unseen per killed run
+    count.assert_holds()
+    assert count.lost == []
