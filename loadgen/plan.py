@@ -5,16 +5,18 @@ Kept apart from the locustfile so the two promises of the demo are unit-tested w
   is a guaranteed 409 (an email merely *sent* before could still be in flight or have failed);
 - the pace holds whatever the response time: slot n is due at `anchor + n * interval`, computed
   from the slot number rather than from the previous request's end, so slow answers never add up
-  to drift (a late slot is sent at once and the next one is still due on the original grid).
+  to drift, and missed slots are skipped rather than sent in a burst (loadgen/pacing.py, whose
+  names are re-exported here).
 """
 
 from __future__ import annotations
 
-import math
 import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Literal
+
+from loadgen.pacing import Pacer, interval_seconds, share_of_rate
 
 __all__ = [
     "DEFAULT_DUPLICATE_EVERY",
@@ -52,20 +54,6 @@ def parse_duration(text: str) -> float:
         raise ValueError(f"invalid duration {text!r}: use Locust's form, e.g. 20s, 5m, 1h30m")
     hours, minutes, seconds = (int(part) if part else 0 for part in match.groups())
     return float(hours * 3600 + minutes * 60 + seconds)
-
-
-def interval_seconds(rate_per_minute: float) -> float:
-    """The time between two slots of one schedule at `rate_per_minute`."""
-    if not math.isfinite(rate_per_minute) or rate_per_minute <= 0:
-        raise ValueError(f"rate must be a positive number of signups a minute: {rate_per_minute}")
-    return 60.0 / rate_per_minute
-
-
-def share_of_rate(rate_per_minute: float, share_count: int) -> float:
-    """The rate one of `share_count` workers sends so that together they send `rate_per_minute`."""
-    if share_count < 1:
-        raise ValueError(f"share count must be at least 1: {share_count}")
-    return rate_per_minute / share_count
 
 
 @dataclass(frozen=True)
@@ -137,66 +125,3 @@ class SignupPlan:
             "previewAccess": "Yes" if number % 3 else "No",
             "theme": _THEMES[number % len(_THEMES)],
         }
-
-
-@dataclass
-class Pacer:
-    """An even schedule of slots, `rate_per_minute` in total across `share_count` workers.
-
-    Worker `share_index` of `share_count` owns slots `share_index, share_index + count, ...` of
-    the common grid, i.e. slot n of this worker is due at
-    `anchor + (n * share_count + share_index) * 60 / rate`. Times are whatever monotonic clock the
-    caller passes (seconds); the first slot of worker 0 is due at once.
-    """
-
-    rate_per_minute: float
-    anchor: float
-    share_index: int = 0
-    share_count: int = 1
-    taken: int = 0
-
-    def __post_init__(self) -> None:
-        interval_seconds(self.rate_per_minute)
-        if not 0 <= self.share_index < self.share_count:
-            raise ValueError(f"share index {self.share_index} not in 0..{self.share_count - 1}")
-
-    @property
-    def interval(self) -> float:
-        """Time between two slots of this worker."""
-        return interval_seconds(self.rate_per_minute) * self.share_count
-
-    def due(self, slot: int | None = None) -> float:
-        """When slot `slot` (default: the next one) is due."""
-        n = self.taken if slot is None else slot
-        grid = interval_seconds(self.rate_per_minute)
-        return self.anchor + (n * self.share_count + self.share_index) * grid
-
-    def delay(self, now: float) -> float:
-        """Seconds until the next slot (0 when it is due or late)."""
-        return max(0.0, self.due() - now)
-
-    def take(self, now: float) -> bool:
-        """Claim the next slot if it is due; True means: send one request now."""
-        if now < self.due():
-            return False
-        self.taken += 1
-        return True
-
-    def set_rate(self, rate_per_minute: float) -> None:
-        """Change the rate mid-run: the next slot comes one new interval after the last one.
-
-        A second Start with another rate thus neither sends an extra request at once nor waits
-        out the old interval; nothing already sent is counted twice.
-        """
-        interval_seconds(rate_per_minute)
-        if rate_per_minute == self.rate_per_minute:
-            return
-        if self.taken:
-            last = self.due(self.taken - 1)
-            self.rate_per_minute = rate_per_minute
-            self.anchor = (
-                last + self.interval - self.share_index * interval_seconds(rate_per_minute)
-            )
-            self.taken = 0
-        else:
-            self.rate_per_minute = rate_per_minute

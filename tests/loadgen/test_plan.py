@@ -136,13 +136,16 @@ def test_no_drift_whatever_the_response_time() -> None:
     assert all(t == pytest.approx(n * 6.0) for n, t in enumerate(sends))
 
 
-def test_late_slots_are_caught_up_and_the_grid_holds() -> None:
+def test_slots_missed_by_slow_answers_are_skipped_and_the_grid_holds() -> None:
     pacer = Pacer(60, anchor=0.0)
     sends = simulate(pacer, until=60.0, response_time=1.5)  # slower than the 1 s interval
     assert pacer.delay(60.0) == 0  # behind: next one at once
     assert len(sends) == 40  # bounded by the response time, never more than the grid
+    # slots 0-58 were due by the last send: 40 sent, 19 skipped (none sent late, none twice)
+    assert (pacer.skipped, len(sends) + pacer.skipped) == (19, pacer.number()) == (19, 59)
     pacer2 = Pacer(60, anchor=0.0)
     assert len(simulate(pacer2, until=60.0, response_time=0.2)) == 60
+    assert pacer2.skipped == 0
 
 
 def test_a_rate_change_starts_one_new_interval_after_the_last_slot() -> None:
