@@ -20,8 +20,10 @@ __all__ = ["COUNTS", "RECENT_SIZE", "Outcome", "Tally", "expected_status", "trac
 
 #: How many requests the page lists.
 RECENT_SIZE = 20
-#: The counters, in the order they are shown.
-COUNTS = ("sent", "created", "duplicates", "conflicts", "unexpected")
+#: The counters, in the order they are shown. `sent` counts logical signups with their final
+#: answer (a retry is not a second one), `skipped` the slots missed after a stall (never sent
+#: late in a burst), `retried` the extra attempts with the same Idempotency-Key.
+COUNTS = ("sent", "created", "duplicates", "conflicts", "unexpected", "skipped", "retried")
 
 _ROOT = re.compile(r"Root=(1-[0-9a-fA-F]{8}-[0-9a-fA-F]{24})")
 
@@ -62,6 +64,8 @@ class Tally:
     duplicates: int = 0
     conflicts: int = 0
     unexpected: int = 0
+    skipped: int = 0
+    retried: int = 0
     recent: deque[Outcome] = field(default_factory=lambda: deque(maxlen=RECENT_SIZE))
     _reported: dict[str, int] = field(default_factory=dict)
     _unreported: list[Outcome] = field(default_factory=list)

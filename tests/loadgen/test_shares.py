@@ -1,0 +1,86 @@
+"""The master's share book without Locust: distinct indexes, grids that hand over cleanly."""
+
+from __future__ import annotations
+
+import pytest
+
+from loadgen.pacing import Pacer
+from loadgen.shares import Share, ShareBook
+
+
+def test_the_first_grid_starts_at_once_with_one_index_per_worker() -> None:
+    book = ShareBook("run1")
+    assert book.update(["b", "a", "c"], 600, now=100.0)
+    shares = book.shares()
+    assert sorted(s.index for s in shares.values()) == [0, 1, 2]
+    assert {(s.count, s.epoch, s.first_slot, s.version) for s in shares.values()} == {
+        (3, 100.0, 0, 1)
+    }
+    assert not book.update(["c", "b", "a"], 600, now=101.0)  # nothing changed: no new grid
+
+
+def test_a_worker_that_comes_back_gets_a_free_index_never_a_held_one() -> None:
+    book = ShareBook("run1")
+    book.update(["a", "b", "c"], 600, now=0.0)
+    before = {w: s.index for w, s in book.shares().items()}
+    book.update(["a", "c", "b2"], 600, now=5.0)  # b crashed, its replacement b2 joined
+    after = {w: s.index for w, s in book.shares().items()}
+    assert after["a"] == before["a"] and after["c"] == before["c"]
+    assert after["b2"] == before["b"]  # the only free one
+    book.update(["a", "c"], 600, now=9.0)  # b2 left too: two workers, indexes 0 and 1
+    assert sorted(s.index for s in book.shares().values()) == [0, 1]
+    assert {s.count for s in book.shares().values()} == {2}
+
+
+def test_a_new_grid_continues_the_old_one_at_least_the_margin_ahead() -> None:
+    book = ShareBook("run1", margin=1.0)
+    book.update(["a"], 600, now=0.0)
+    book.update(["a", "b"], 600, now=3.04)
+    share = book.shares()["a"]
+    assert share.first_slot == 41  # slot 41 is due at 4.1 s, the first one after 3.04 + 1
+    assert share.epoch == pytest.approx(4.1)
+
+
+def test_a_new_rate_starts_one_new_interval_after_the_old_grids_last_slot() -> None:
+    book = ShareBook("run1", margin=1.0)
+    book.update(["a"], 60, now=0.0)
+    book.update(["a"], 6, now=0.5)  # at 0.5 s + 1 s margin, old slots 0 and 1 are still kept
+    share = book.shares()["a"]
+    assert share.first_slot == 2
+    assert share.epoch == pytest.approx(1.0 + 10.0)  # 10 s (the new interval) after slot 1
+
+
+def test_shares_handed_out_through_joins_and_leaves_never_give_a_slot_twice() -> None:
+    """The master's book and each worker's pacer, simulated together in steps of 10 ms."""
+    book = ShareBook("run1", margin=1.0)
+    pacers: dict[str, Pacer] = {}
+    timeline = {0: ["a", "b"], 500: ["a", "b", "c"], 1200: ["a", "c"], 1500: ["a", "c", "d"]}
+    numbers: list[int] = []
+    active: list[str] = []
+    for tick in range(2500):  # 25 s
+        now = tick * 0.01
+        active = timeline.get(tick, active)
+        if book.update(active, 600, now):
+            for worker, share in book.shares().items():
+                grid = share.grid(now, now)  # one clock for master and workers here
+                if worker in pacers:
+                    pacers[worker].follow(grid)
+                else:
+                    pacers[worker] = Pacer.on(grid)
+        for worker in active:
+            slot = pacers[worker].take(now)
+            if slot is not None:
+                numbers.append(slot.number)
+    assert len(numbers) == len(set(numbers))  # no slot sent by two workers
+    # b left at 12 s without warning: its slots up to the next grid (1 s later) went unsent
+    assert 240 <= len(numbers) <= 250
+
+
+def test_share_messages_round_trip_and_malformed_ones_are_refused() -> None:
+    share = Share("run1", 3, 600.0, 1234.5, 40, 1, 2)
+    assert Share.from_message(share.to_message()) == share
+    for bad in (None, [], {"run": "x"}, {**share.to_message(), "index": 2}):
+        with pytest.raises(ValueError):
+            Share.from_message(bad)
+    grid = share.grid(wall_now=1234.0, monotonic_now=10.0)
+    assert grid.anchor == pytest.approx(10.5)
