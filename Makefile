@@ -4,6 +4,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+EBCLI  := .venv-ebcli
 
 .PHONY: run test lint typecheck pytest bench bundle clean
 
@@ -21,6 +22,13 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@ $(VENV)/.local-installed
 
+# The EB CLI, for tests/infra/test_cli_commands.py (the docs' eb commands against its parser), in
+# a virtualenv of its own: awsebcli pins pathspec 0.12, the dev tools' mypy needs pathspec 1.x.
+$(EBCLI)/.installed: tests/support/ebcli-requirements.txt | $(BIN)/python
+	$(BIN)/python -m venv --clear $(EBCLI)
+	$(EBCLI)/bin/python -m pip install --quiet --disable-pip-version-check -r $<
+	@touch $@
+
 run: $(VENV)/.local-installed
 	$(BIN)/xray-signup up
 
@@ -32,7 +40,7 @@ lint: $(VENV)/.dev-installed
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
-pytest: $(VENV)/.dev-installed
+pytest: $(VENV)/.dev-installed $(EBCLI)/.installed
 	$(BIN)/pytest
 
 bench: $(VENV)/.dev-installed
@@ -42,4 +50,4 @@ bundle: $(VENV)/.local-installed
 	$(BIN)/xray-signup bundle
 
 clean:
-	rm -rf $(VENV) dist build .mypy_cache .ruff_cache .pytest_cache .data
+	rm -rf $(VENV) $(EBCLI) dist build .mypy_cache .ruff_cache .pytest_cache .data
