@@ -82,9 +82,10 @@ def test_the_stacks_own_servers_bind_over_time_wait(
         ("locust_port", "the traffic generator (Locust)"),
     ],
 )
-def test_a_listening_port_is_in_use(tmp_path: Path, role: str, what: str) -> None:
+@pytest.mark.parametrize("reuse", [1, 0], ids=["listener-with-SO_REUSEADDR", "plain-listener"])
+def test_a_listening_port_is_in_use(tmp_path: Path, role: str, what: str, reuse: int) -> None:
     with socket.socket() as busy:
-        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the stack's servers do
+        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, reuse)
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
