@@ -2,8 +2,9 @@
 
 One client per service per process: boto3 clients are thread-safe and creating one costs
 milliseconds of CPU, so a per-request client would dominate the signup path. Retries use botocore's
-"standard" mode (throttles and transient errors retried with backoff) with short timeouts, so a
-dead endpoint becomes a 503 within a couple of seconds instead of a hung worker.
+"standard" mode (throttles and transient errors retried with backoff) with short per-attempt
+timeouts, and every call made while serving a request shares that request's time budget
+(app/deadline.py), so a dead, refusing or silent endpoint becomes a 503 within the budget.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import boto3
 from botocore.config import Config
 
 from app.config import Settings
+from app.deadline import CONNECT_TIMEOUT, MAX_ATTEMPTS, READ_TIMEOUT, install_deadline
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -24,11 +26,11 @@ __all__ = ["AwsClients", "build_clients", "client_config"]
 
 
 def client_config() -> Config:
-    """Timeouts and retries for the signup path (the budget behind 429/503 answers)."""
+    """Per-attempt timeouts and retries for the signup path (the budget behind 429/503 answers)."""
     return Config(
-        connect_timeout=2,
-        read_timeout=5,
-        retries={"mode": "standard", "total_max_attempts": 3},
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
         max_pool_connections=16,
     )
 
@@ -42,7 +44,10 @@ class AwsClients:
 def build_clients(settings: Settings) -> AwsClients:
     session = boto3.session.Session(region_name=settings.region)
     config = client_config()
-    return AwsClients(
+    clients = AwsClients(
         dynamodb=session.client("dynamodb", endpoint_url=settings.endpoint_url, config=config),
         sns=session.client("sns", endpoint_url=settings.endpoint_url, config=config),
     )
+    install_deadline(clients.dynamodb)
+    install_deadline(clients.sns)
+    return clients

@@ -29,9 +29,14 @@ DEFAULTS: dict[str, str] = {
     "LOADGEN_MAX_RUN": "30m",
     "SCENARIO_API_URL": "",
     "MAX_BODY_BYTES": "16384",
+    "SIGNUP_DEADLINE_SECONDS": "5",
 }
 
 _TRUE = {"1", "true", "yes", "on"}
+#: One attempt needs READ_TIMEOUT - MAX_OVERSHOOT seconds to start (app/deadline.py); the
+#: ceiling keeps the answer inside gunicorn's worker timeout (app/gunicorn_conf.py, 30 s).
+MIN_DEADLINE_SECONDS = 1.0
+MAX_DEADLINE_SECONDS = 20.0
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,9 @@ class Settings:
     #: The local fault-injection control (only set by the local stack, never on AWS).
     scenario_api_url: str | None = None
     max_body_bytes: int = int(DEFAULTS["MAX_BODY_BYTES"])
+    #: One budget per request for every AWS call and retry (app/deadline.py): the answer comes
+    #: within it plus one second, well inside gunicorn's timeout and nginx's on Elastic Beanstalk.
+    deadline_seconds: float = float(DEFAULTS["SIGNUP_DEADLINE_SECONDS"])
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -84,4 +92,20 @@ class Settings:
             loadgen_max_run=get("LOADGEN_MAX_RUN"),
             scenario_api_url=get("SCENARIO_API_URL") or None,
             max_body_bytes=int(get("MAX_BODY_BYTES")),
+            deadline_seconds=_deadline(get("SIGNUP_DEADLINE_SECONDS")),
         )
+
+
+def _deadline(text: str) -> float:
+    """A budget in seconds: at least one attempt's worth, at most what gunicorn allows."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        message = f"SIGNUP_DEADLINE_SECONDS must be a number of seconds, not {text!r}"
+        raise ValueError(message) from None
+    if not MIN_DEADLINE_SECONDS <= seconds <= MAX_DEADLINE_SECONDS:
+        raise ValueError(
+            f"SIGNUP_DEADLINE_SECONDS must be from {MIN_DEADLINE_SECONDS:g} to "
+            f"{MAX_DEADLINE_SECONDS:g}, not {seconds:g}"
+        )
+    return seconds

@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scenario": ("infra.faults.cli", "switch a local failure scenario: NAME --share PERCENT"),
     "loadgen": ("loadgen.cli", "send signups headless: --host --rate --duplicate-every --duration"),
     "bundle": ("infra.bundle", "build the Elastic Beanstalk source bundle (zip under dist/)"),
+    "renotify": ("infra.renotify_cli", "publish the notifications stored signups still owe"),
 }
 
 

@@ -1,10 +1,14 @@
 """The one place where botocore's exceptions become the signup domain's.
 
 Keeping the classification here means the answer a client gets (409, 429, 503, 500) depends on
-AWS's error code and nothing else, and stays testable without a network.
+AWS's error code and the operation that met it, and stays testable without a network. The
+operation matters: a failed condition on the conditional put means "the email is taken", while a
+failed condition on a later update of our own item is a store error the service keeps to itself.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -15,9 +19,16 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from app.signups.errors import DuplicateSignup, StoreError, StoreThrottled, StoreUnavailable
+from app.deadline import DeadlineExceeded
+from app.signups.errors import (
+    ConditionNotMet,
+    DuplicateSignup,
+    StoreError,
+    StoreThrottled,
+    StoreUnavailable,
+)
 
-__all__ = ["THROTTLE_CODES", "UNAVAILABLE_CODES", "translate_dynamodb_error"]
+__all__ = ["THROTTLE_CODES", "UNAVAILABLE_CODES", "error_code", "translate_dynamodb_error"]
 
 THROTTLE_CODES = frozenset(
     {
@@ -33,18 +44,28 @@ _NETWORK_ERRORS = (
     ConnectTimeoutError,
     ReadTimeoutError,
     ConnectionClosedError,
+    DeadlineExceeded,
 )
 
 
-def translate_dynamodb_error(exc: ClientError | BotoCoreError) -> Exception:
-    """Map a botocore exception from PutItem/UpdateItem/DescribeTable to a domain error."""
+def error_code(exc: ClientError | BotoCoreError) -> str:
+    """AWS's error code of a ClientError, or the botocore exception's class name."""
     if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code", "Unknown"))
-        message = str(error.get("Message", ""))
+        return str(exc.response.get("Error", {}).get("Code", "Unknown"))
+    return type(exc).__name__
+
+
+def translate_dynamodb_error(exc: ClientError | BotoCoreError, operation: str) -> Exception:
+    """Map a botocore exception from `operation` (PutItem, UpdateItem, ...) to a domain error."""
+    if isinstance(exc, ClientError):
+        code = error_code(exc)
+        message = str(exc.response.get("Error", {}).get("Message", ""))
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
         if code == "ConditionalCheckFailedException":
-            return DuplicateSignup(message)
+            if operation == "PutItem":
+                existing: dict[str, Any] = dict(exc.response.get("Item") or {})  # type: ignore[call-overload]
+                return DuplicateSignup(message, existing=existing)
+            return ConditionNotMet(code, f"{operation}: {message}")
         if code in THROTTLE_CODES:
             return StoreThrottled(code, message)
         if code in UNAVAILABLE_CODES or status >= 500:

@@ -6,6 +6,7 @@ import logging
 
 from flask import Blueprint, Response, current_app, jsonify
 
+from app.deadline import request_budget
 from app.signups.errors import StoreError
 
 __all__ = ["bp"]
@@ -18,7 +19,8 @@ log = logging.getLogger(__name__)
 def health() -> tuple[Response, int]:
     store = current_app.extensions["signup_service"].store
     try:
-        store.check_reachable()
+        with request_budget(current_app.extensions["settings"].deadline_seconds):
+            store.check_reachable()
     except StoreError as exc:
         log.warning("health check failed: table %s: %s", store.table_name, exc.code)
         return jsonify({"status": "unavailable", "table": store.table_name}), 503

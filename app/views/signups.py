@@ -1,4 +1,8 @@
-"""`POST /signup`: form or JSON in, one JSON answer out, with the outcome annotated on the trace."""
+"""`POST /signup`: form or JSON in, one JSON answer out, with the outcome annotated on the trace.
+
+The whole request, every AWS call and retry included, runs inside one time budget
+(`SIGNUP_DEADLINE_SECONDS`), so the answer comes in bounded time whatever AWS does.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,19 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from app.config import Settings
+from app.deadline import request_budget
 from app.logs import log_event
 from app.signups.errors import (
     DuplicateSignup,
+    IdempotencyKeyReused,
     InvalidSignup,
     StoreError,
     StoreThrottled,
     StoreUnavailable,
 )
-from app.signups.service import SignupService
+from app.signups.idempotency import HEADER, request_token
+from app.signups.service import SignupResult, SignupService
 from app.signups.validation import validate_signup
 from app.tracing import annotate
 from app.views.errors import error_response
@@ -48,15 +56,20 @@ def _with_retry_after(answer: tuple[Response, int], seconds: str) -> tuple[Respo
 @bp.post("/signup")
 def signup() -> tuple[Response, int]:
     service: SignupService = current_app.extensions["signup_service"]
+    settings: Settings = current_app.extensions["settings"]
     log_event(log, logging.INFO, "signup.received", "signup received")
     try:
+        token = request_token(request.headers.get(HEADER))
         signup_request = validate_signup(_read_body())
     except InvalidSignup as exc:
         return _answer(400, "invalid", "invalid input", field=exc.field, reason=exc.reason)
 
     annotate(theme=signup_request.theme, preview_access=signup_request.preview_access)
     try:
-        result = service.register(signup_request)
+        with request_budget(settings.deadline_seconds):
+            result = service.register(signup_request, token)
+    except IdempotencyKeyReused as exc:
+        return _answer(422, "invalid", str(exc), field=HEADER)
     except DuplicateSignup:
         return _answer(409, "duplicate", "already on the list", email=signup_request.email)
     except StoreThrottled as exc:
@@ -68,7 +81,16 @@ def signup() -> tuple[Response, int]:
     except StoreError as exc:
         return _answer(500, "error", "signup failed", code=exc.code)
 
+    return _created(result)
+
+
+def _created(result: SignupResult) -> tuple[Response, int]:
+    """The 201: a replay (this request's own earlier write) says so on the trace and the log."""
     annotate(outcome="created", notified=result.notified)
+    extra: dict[str, object] = {}
+    if result.replayed:
+        annotate(replayed=True)
+        extra["replayed"] = True
     log_event(
         log,
         logging.INFO,
@@ -77,8 +99,12 @@ def signup() -> tuple[Response, int]:
         outcome="created",
         status=201,
         notified=result.notified,
+        **extra,
     )
-    return jsonify(result.as_json()), 201
+    response = jsonify(result.as_json())
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response, 201
 
 
 def _answer(status: int, outcome: str, message: str, **body: object) -> tuple[Response, int]:

@@ -11,7 +11,14 @@ from flask.testing import FlaskClient
 from app import create_app
 from app.config import Settings
 from app.signups.aws_errors import translate_dynamodb_error
-from app.signups.errors import DuplicateSignup, StoreError, StoreThrottled, StoreUnavailable
+from app.deadline import DeadlineExceeded
+from app.signups.errors import (
+    ConditionNotMet,
+    DuplicateSignup,
+    StoreError,
+    StoreThrottled,
+    StoreUnavailable,
+)
 from tests.support.aws import SignupResources
 from tests.support.fake_endpoint import AwsErrorEndpoint
 from tests.support.net import free_port
@@ -41,11 +48,22 @@ def client_error(code: str, status: int) -> ClientError:
         (client_error("AccessDeniedException", 400), StoreError),
         (EndpointConnectionError(endpoint_url="http://x"), StoreUnavailable),
         (ReadTimeoutError(endpoint_url="http://x"), StoreUnavailable),
+        (DeadlineExceeded(operation="PutItem"), StoreUnavailable),
     ],
 )
 def test_translation_of_aws_errors(error: Exception, kind: type[Exception]) -> None:
-    translated = translate_dynamodb_error(error)  # type: ignore[arg-type]
+    translated = translate_dynamodb_error(error, "PutItem")  # type: ignore[arg-type]
     assert type(translated) is kind
+
+
+@pytest.mark.parametrize("operation", ["UpdateItem", "DeleteItem", "Scan"])
+def test_a_failed_condition_is_a_duplicate_only_on_the_put(operation: str) -> None:
+    """The notification update's condition failing must never become a 409."""
+    translated = translate_dynamodb_error(
+        client_error("ConditionalCheckFailedException", 400), operation
+    )
+    assert type(translated) is ConditionNotMet
+    assert not isinstance(translated, DuplicateSignup)
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ def test_the_trace_story(stack: tuple[str, SignupResources, DaemonListener]) -> 
     assert (created.status_code, duplicate.status_code) == (201, 409)
 
     ok = traced(daemon, created.headers["X-Amzn-Trace-Id"])
-    put, publish = ok["subsegments"]
+    put, publish, mark = ok["subsegments"]
     assert (put["name"], put["namespace"], put["aws"]["operation"]) == (
         "dynamodb",
         "aws",
@@ -52,6 +52,9 @@ def test_the_trace_story(stack: tuple[str, SignupResources, DaemonListener]) -> 
     assert put["aws"]["request_id"]
     assert (publish["name"], publish["aws"]["operation"]) == ("sns", "Publish")
     assert publish["aws"]["topic_arn"] == aws.topic_arn
+    # The item records that its notification went out (what `renotify` reads).
+    assert (mark["name"], mark["aws"]["operation"]) == ("dynamodb", "UpdateItem")
+    assert mark["aws"]["table_name"] == aws.table_name
 
     dup = traced(daemon, duplicate.headers["X-Amzn-Trace-Id"])
     assert dup["http"]["response"]["status"] == 409

@@ -48,10 +48,11 @@ def test_created_and_duplicate_segments(
         "outcome": "created",
         "notified": True,
     }
-    assert [s["name"] for s in created["subsegments"]] == ["dynamodb", "sns"]
+    assert [s["name"] for s in created["subsegments"]] == ["dynamodb", "sns", "dynamodb"]
     assert created["subsegments"][0]["aws"]["operation"] == "PutItem"
     assert created["subsegments"][0]["aws"]["table_name"] == aws.table_name
     assert created["subsegments"][1]["aws"]["topic_arn"] == aws.topic_arn
+    assert created["subsegments"][2]["aws"]["operation"] == "UpdateItem"
 
     assert duplicate["http"]["response"]["status"] == 409
     assert duplicate["error"] is True and "fault" not in duplicate
