@@ -1,78 +1,177 @@
 """Render the README's reliability table from tests/results/reliability.json.
 
-The tests that prove each property write their figure there (tests/support/results.py): requests
-fuzzed, each fault injected with the signups lost, the slow-client latency. Nothing is typed by
-hand; `make bench` (bench/report.py) and `python -m bench.reliability` rewrite the table.
+The tests that prove each property record their row there (tests/support/reliability.py computes
+each verdict from independent counts; a failed test's rows are rewritten to "no"). Nothing is
+typed by hand; `make bench` (bench/report.py) and `python -m bench.reliability` rewrite the table.
+
+The table is one pytest session's word: every row must carry the run id of the newest run in the
+file (or the one given with `--run`), and name a test that still exists. Otherwise the renderer
+refuses (StaleResults, exit status 1) rather than mix an old "yes" into a new table.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import re
 from pathlib import Path
 from typing import Any
 
-__all__ = ["README_END", "README_START", "render_reliability", "update_readme"]
+__all__ = [
+    "README_END",
+    "README_START",
+    "StaleResults",
+    "check_rows",
+    "render_reliability",
+    "update_readme",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "tests" / "results" / "reliability.json"
 README_START = "<!-- reliability-table:start (written from tests/results/reliability.json) -->"
 README_END = "<!-- reliability-table:end -->"
+FUZZ_MINIMUM = 10_000  # requests a run, over all fuzz rows
 
 
-def render_reliability(data: dict[str, Any]) -> str:
+class StaleResults(ValueError):
+    """Rows from another run than the one rendered, or from tests that no longer exist."""
+
+
+def _test_exists(row: dict[str, Any], root: Path) -> bool:
+    nodeid = str(row.get("nodeid") or row.get("test") or "")
+    path = root / nodeid.split("::", 1)[0]
+    if not nodeid or not path.is_file():
+        return False
+    if "::" not in nodeid:
+        return True
+    name = nodeid.rsplit("::", 1)[1].split("[", 1)[0]
+    return re.search(rf"^\s*def {re.escape(name)}\(", path.read_text(), re.MULTILINE) is not None
+
+
+def check_rows(rows: dict[str, dict[str, Any]], run: str | None = None, root: Path = ROOT) -> str:
+    """The run all rows come from (`run`, or the newest in the file); raise StaleResults if not."""
+    if not rows:
+        raise StaleResults("no rows recorded: run the tests first")
+    runs = sorted(str(r["run"]) for r in rows.values() if r.get("run"))
+    if run is None and not runs:
+        raise StaleResults("no row carries a run id: record them again with pytest")
+    run = run or runs[-1]
+    stale = sorted(k for k, r in rows.items() if r.get("run") != run)
+    if stale:
+        tests = sorted({str(rows[k].get("test", "?")) for k in stale})
+        raise StaleResults(
+            f"{len(stale)} row(s) not recorded by run {run}: {', '.join(stale)}; run every "
+            f"recording test in one session (e.g. pytest {' '.join(tests)} and the others)"
+        )
+    gone = sorted(k for k, r in rows.items() if not _test_exists(r, root))
+    if gone:
+        raise StaleResults(f"row(s) whose test no longer exists: {', '.join(gone)}")
+    return run
+
+
+def _holds(rows: list[dict[str, Any]], extra: bool = True) -> str:
+    return "yes" if rows and extra and all(r.get("holds") is True for r in rows) else "**no**"
+
+
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _value(row: dict[str, Any]) -> str:
+    failure = f" (failed: {row['failure']})" if row.get("failure") else ""
+    return _cell(f"{row.get('value', '')}{failure}")
+
+
+def _name(row: dict[str, Any]) -> str:
+    return str(row.get("figure", "")).split(": ", 1)[-1]
+
+
+def _fuzz_lines(fuzz: list[dict[str, Any]]) -> list[str]:
+    measured = [r for r in fuzz if isinstance(r.get("measured"), int | float)]
+    total = int(sum(r["measured"] for r in measured))
+    five = sum(
+        int(v) for r in fuzz for k, v in r.get("detail", {}).items() if str(k).startswith("5")
+    )
+    parts = ", ".join(
+        f"{_name(r)} {int(r['measured']):,}" if r in measured else f"{_name(r)} not measured"
+        for r in fuzz
+    )
+    failures = "".join(f"; failed: {r['failure']}" for r in fuzz if r.get("failure"))
+    return [
+        f"| requests fuzzed (from /openapi.json) | {total:,} ({parts}); 5xx: {five}"
+        f"{_cell(failures)} | >= {FUZZ_MINIMUM:,} a run, no 5xx, no internal detail, nothing "
+        f"stored when rejected | {_holds(fuzz, total >= FUZZ_MINIMUM and five == 0)} "
+        f"| tests/app/test_fuzz.py |"
+    ]
+
+
+def _sum_line(faults: list[dict[str, Any]], field: str, label: str, tests: str) -> str:
+    counted = [r for r in faults if isinstance(r.get(field), int)]
+    total = sum(int(r[field]) for r in counted)
+    missing = len(faults) - len(counted)
+    shown = f"{total}" + (f" (not measured in {missing} rows)" if missing else "")
+    holds = "yes" if total == 0 and not missing else "**no**"
+    return f"| {label} | {shown} | 0 | {holds} | {tests} |"
+
+
+def _fault_lines(faults: list[dict[str, Any]]) -> list[str]:
+    tests = ", ".join(sorted({str(r["test"]) for r in faults}))
+    lines = [
+        f"| faults injected | {len(faults)}: {', '.join(_name(r) for r in faults)} "
+        f"| documented answer, back by itself, every signup exactly once | {_holds(faults)} "
+        f"| {tests} |",
+        _sum_line(faults, "lost", "signups lost (a 201 not in the table)", tests),
+        _sum_line(faults, "duplicated", "notifications delivered twice (queue)", tests),
+        _sum_line(faults, "stray", "notifications for nothing stored (queue)", tests),
+    ]
+    for row in faults:
+        lines.append(
+            f"| &nbsp;&nbsp;{_name(row)} | {_value(row)} | {_cell(row.get('target', ''))} "
+            f"| {_holds([row])} | {row['test']} |"
+        )
+    return lines
+
+
+def render_reliability(data: dict[str, Any], run: str | None = None, root: Path = ROOT) -> str:
     rows: dict[str, dict[str, Any]] = data.get("rows", {})
-    fuzz = {k: v for k, v in rows.items() if k.startswith("fuzz.")}
-    faults = {k: v for k, v in rows.items() if k.startswith("fault.")}
+    run = check_rows(rows, run, root)
+    fuzz = [v for k, v in rows.items() if k.startswith("fuzz.")]
+    faults = [v for k, v in rows.items() if k.startswith("fault.")]
+    others = [v for k, v in rows.items() if not k.startswith(("fuzz.", "fault."))]
     lines = ["| property | result | target | holds | proven by |", "|---|---|---|---|---|"]
-
-    def holds(row_set: list[dict[str, Any]]) -> str:
-        return "yes" if row_set and all(r.get("holds") for r in row_set) else "**no**"
-
     if fuzz:
-        total = sum(int(r["value"]) for r in fuzz.values())
-        five = sum(v for r in fuzz.values() for k, v in r["detail"].items() if k.startswith("5"))
-        parts = ", ".join(f"{r['figure'].split(': ', 1)[1]} {r['value']:,}" for r in fuzz.values())
-        lines.append(
-            f"| requests fuzzed (from /openapi.json) | {total:,} ({parts}); 5xx: {five} "
-            f"| >= 10,000 a run, no 5xx, no internal detail, nothing stored when rejected "
-            f"| {holds(list(fuzz.values()))} | tests/app/test_fuzz.py |"
-        )
+        lines += _fuzz_lines(fuzz)
     if faults:
-        lost = sum(int(r.get("lost", 0)) for r in faults.values())
-        names = ", ".join(r["figure"].split(": ", 1)[1] for r in faults.values())
-        tests = sorted({r["test"] for r in faults.values()})
+        lines += _fault_lines(faults)
+    for row in others:
         lines.append(
-            f"| faults injected | {len(faults)}: {names} | documented answer, back by itself "
-            f"| {holds(list(faults.values()))} | {', '.join(tests)} |"
+            f"| {_cell(row['figure'])} | {_value(row)} | {_cell(row.get('target', ''))} "
+            f"| {_holds([row])} | {row['test']} |"
         )
-        lines.append(
-            f"| signups lost (a 201 not in the table) | {lost} | 0 "
-            f"| {'yes' if lost == 0 else '**no**'} | {', '.join(tests)} |"
-        )
-        for row in faults.values():
-            lines.append(
-                f"| &nbsp;&nbsp;{row['figure'].split(': ', 1)[1]} | {row['value']} "
-                f"| {row['target']} | {holds([row])} | {row['test']} |"
-            )
-    slow = rows.get("slow_clients")
-    if slow:
-        lines.append(
-            f"| {slow['figure']} | {slow['value']} | {slow['target']} | {holds([slow])} "
-            f"| {slow['test']} |"
-        )
-    dates = sorted(r["date"][:10] for r in rows.values())
-    if dates:
-        lines += ["", f"Recorded by `make test` from {dates[0]} to {dates[-1]}."]
+    lines += ["", f"Recorded by one pytest session, run `{run}`."]
     return "\n".join(lines)
 
 
-def update_readme(readme: Path = ROOT / "README.md", results: Path = RESULTS) -> str:
-    table = render_reliability(json.loads(results.read_text()))
+def update_readme(
+    readme: Path = ROOT / "README.md", results: Path = RESULTS, run: str | None = None
+) -> str:
+    table = render_reliability(json.loads(results.read_text()), run)
     text = readme.read_text()
     start, end = text.index(README_START), text.index(README_END)
     readme.write_text(text[: start + len(README_START)] + "\n" + table + "\n" + text[end:])
     return table
 
 
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.reliability", description=__doc__)
+    parser.add_argument("--run", help="the run id every row must carry (default: the newest)")
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    try:
+        print(update_readme(results=args.results, run=args.run))
+    except StaleResults as exc:
+        raise SystemExit(f"bench.reliability: README not rendered: {exc}") from None
+
+
 if __name__ == "__main__":
-    print(update_readme())
+    main()
