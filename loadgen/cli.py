@@ -9,8 +9,10 @@ rather than in this process through Locust's Environment API, because:
   `xray-signup` process (which has already imported threading, ssl, logging) is what gevent warns
   against, and a child process keeps the patching where it belongs;
 - Ctrl-C reaches Locust (same process group), which stops cleanly and still writes the summary.
-The child prints a progress line every few seconds; when it ends it writes its final counts to a
-JSON file, which this command reads to print the summary and choose the exit status.
+The child prints a progress line every few seconds; when it ends it writes its final counts (and
+the ledger of every signup) to a JSON file, which this command reads to print the summary and
+choose the exit status. `skipped` counts slots missed while the app was slow or down (never sent
+late in a burst), `retried` the extra attempts made with the same Idempotency-Key.
 """
 
 from __future__ import annotations
@@ -122,7 +124,8 @@ def _summary_line(result: dict[str, Any]) -> str:
     return (
         f"summary: sent {result['sent']}, created {result['created']}, "
         f"duplicates {result['duplicates']}, 409s {result['conflicts']}, "
-        f"unexpected {result['unexpected']} (in {elapsed:.1f} s: {achieved})"
+        f"unexpected {result['unexpected']}, skipped {result.get('skipped', 0)}, "
+        f"retried {result.get('retried', 0)} (in {elapsed:.1f} s: {achieved})"
     )
 
 

@@ -11,17 +11,20 @@ docs/loadgen.md). `python -m` matters: it puts the working directory on `sys.pat
 
 Why the pacing is not Locust's `constant_pacing`: that measures from the previous task, so a
 rate change waits out the old interval and several users or workers do not share one total rate.
-Here one `Pacer` per process holds the grid (see loadgen/plan.py), `wait_time` sleeps until the
-next slot in steps of at most `POLL_SECONDS` (so Start with a new rate takes effect within that
-time), and the task claims a slot before sending.
+Here one `Pacer` per process holds the grid (loadgen/pacing.py: missed slots are skipped and
+counted, never sent in a burst), `wait_time` sleeps until the next slot in steps of at most
+`POLL_SECONDS` (so Start with a new rate takes effect within that time), and the task claims a
+slot before sending. In distributed mode the master hands each worker its share of the grid
+(loadgen/shares.py, loadgen/distributed.py). Each logical signup carries an `Idempotency-Key`
+and is retried with it on 503, 429 or no answer (loadgen/sender.py, loadgen/retry.py).
 
-Options (command line or environment, and settable per run through `/swarm` form fields of the
-same names, which is how the app's relay sets the page's rate):
+Options (loadgen/options.py; command line or environment, and settable per run through `/swarm`
+form fields of the same names, which is how the app's relay sets the page's rate):
 `--signup-rate` / LOADGEN_RATE (signups a minute, in total), `--duplicate-every` /
 LOADGEN_DUPLICATE_EVERY, `--max-run` / LOADGEN_MAX_RUN (a run stops itself after it; `0`: never),
 `--rate-scale` / LOADGEN_RATE_SCALE (multiplies the rate; for tests that cannot wait minutes),
 `--progress-every` / LOADGEN_PROGRESS_EVERY and `--summary-json` / LOADGEN_SUMMARY_JSON (used by
-the headless CLI).
+the headless CLI; the summary holds the counts and the ledger of every signup).
 """
 
 from __future__ import annotations
@@ -31,27 +34,25 @@ import locust  # noqa: F401  (first: Locust patches the standard library with ge
 # isort: split
 import json
 import logging
+import secrets
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import gevent
 from flask import Response, jsonify, request
 from locust import HttpUser, events, task
-from locust.runners import STATE_RUNNING, STATE_SPAWNING, WorkerRunner
+from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
 
-from loadgen.plan import (
-    DEFAULT_DUPLICATE_EVERY,
-    DEFAULT_RATE_PER_MINUTE,
-    Pacer,
-    PlannedSignup,
-    SignupPlan,
-    parse_duration,
-)
-from loadgen.tally import Tally, iso, trace_root
+from loadgen.distributed import apply_share, master_silent, serve_shares
+from loadgen.options import add_options, effective_rate, max_run_seconds, option
+from loadgen.pacing import Pacer
+from loadgen.plan import DEFAULT_DUPLICATE_EVERY, DEFAULT_RATE_PER_MINUTE, SignupPlan
+from loadgen.sender import Run
+from loadgen.shares import RUN_OPTION, SHARE_MESSAGE, Share, ShareBook
+from loadgen.tally import iso
 
-__all__ = ["STATUS_PATH", "SignupUser", "status_payload"]
+__all__ = ["STATUS_PATH", "SignupUser", "status_payload", "summary_payload"]
 
 log = logging.getLogger("loadgen")
 
@@ -59,102 +60,10 @@ log = logging.getLogger("loadgen")
 STATUS_PATH = "/xray-signup/status"
 #: The longest single sleep between slots: how fast a new rate or a stop is noticed.
 POLL_SECONDS = 0.5
-#: A signup that takes longer than this is counted as unexpected (status 0).
-REQUEST_TIMEOUT = 10.0
-
-
-@dataclass
-class Run:
-    """The process's current run: its plan, its pace, its tally, and when it started."""
-
-    plan: SignupPlan = field(default_factory=SignupPlan)
-    pacer: Pacer | None = None
-    tally: Tally = field(default_factory=Tally)
-    started_at: float | None = None
-    started_monotonic: float = 0.0
-
 
 _run = Run()
-
-
-def _options(parser: Any) -> None:
-    parser.add_argument(
-        "--signup-rate",
-        type=float,
-        default=DEFAULT_RATE_PER_MINUTE,
-        env_var="LOADGEN_RATE",
-        help="signups a minute, in total across users and workers (default 10)",
-    )
-    parser.add_argument(
-        "--duplicate-every",
-        type=int,
-        default=DEFAULT_DUPLICATE_EVERY,
-        env_var="LOADGEN_DUPLICATE_EVERY",
-        help="every K-th request re-sends an email already created in this run (default 10)",
-    )
-    parser.add_argument(
-        "--max-run",
-        type=str,
-        default="30m",
-        env_var="LOADGEN_MAX_RUN",
-        help="a run stops itself after this long, e.g. 30m; 0 for never (default 30m)",
-    )
-    parser.add_argument(
-        "--rate-scale",
-        type=float,
-        default=1.0,
-        env_var="LOADGEN_RATE_SCALE",
-        include_in_web_ui=False,
-        help="multiply the rate (tests run the page's 10 a minute faster); default 1",
-    )
-    parser.add_argument(
-        "--progress-every",
-        type=float,
-        default=0.0,
-        env_var="LOADGEN_PROGRESS_EVERY",
-        include_in_web_ui=False,
-        help="print a progress line every N seconds (0: never)",
-    )
-    parser.add_argument(
-        "--summary-json",
-        type=str,
-        default="",
-        env_var="LOADGEN_SUMMARY_JSON",
-        include_in_web_ui=False,
-        help="write the final counts to this file when Locust quits",
-    )
-
-
-def _option(environment: Any, name: str, default: Any) -> Any:
-    options = environment.parsed_options
-    return getattr(options, name, default) if options is not None else default
-
-
-def effective_rate(environment: Any) -> float:
-    """The per-minute rate this run sends in total: the chosen rate times the test scale."""
-    rate = float(_option(environment, "signup_rate", DEFAULT_RATE_PER_MINUTE))
-    scaled = rate * float(_option(environment, "rate_scale", 1.0))
-    if not 0 < scaled < float("inf"):
-        log.error("invalid rate %r; using %s a minute", scaled, DEFAULT_RATE_PER_MINUTE)
-        return DEFAULT_RATE_PER_MINUTE
-    return scaled
-
-
-def max_run_seconds(environment: Any) -> float:
-    try:
-        return parse_duration(str(_option(environment, "max_run", "30m")))
-    except ValueError:
-        log.error("invalid max run %r; using 30m", _option(environment, "max_run", ""))
-        return 1800.0
-
-
-def _share(environment: Any) -> tuple[int, int]:
-    """This process's share of the rate: (worker index, worker count)."""
-    runner = environment.runner
-    if isinstance(runner, WorkerRunner):
-        count = max(1, int(_option(environment, "expect_workers", 1) or 1))
-        return min(max(runner.worker_index, 0), count - 1), count
-    return 0, 1
+#: The newest share a worker has heard of (it may arrive before the run it belongs to starts).
+_latest_share: Share | None = None
 
 
 def _is_running(environment: Any) -> bool:
@@ -169,9 +78,9 @@ def status_payload(environment: Any) -> dict[str, Any]:
     return {
         "running": _is_running(environment),
         "state": environment.runner.state if environment.runner else "none",
-        "rate": float(_option(environment, "signup_rate", DEFAULT_RATE_PER_MINUTE)),
-        "rate_scale": float(_option(environment, "rate_scale", 1.0)),
-        "duplicate_every": int(_option(environment, "duplicate_every", DEFAULT_DUPLICATE_EVERY)),
+        "rate": float(option(environment, "signup_rate", DEFAULT_RATE_PER_MINUTE)),
+        "rate_scale": float(option(environment, "rate_scale", 1.0)),
+        "duplicate_every": int(option(environment, "duplicate_every", DEFAULT_DUPLICATE_EVERY)),
         "max_run_seconds": limit,
         "started_at": iso(started),
         "stops_at": iso(started + limit) if started is not None and limit else None,
@@ -179,6 +88,11 @@ def status_payload(environment: Any) -> dict[str, Any]:
         "target": environment.host or "",
         **_run.tally.as_json(),
     }
+
+
+def summary_payload(environment: Any) -> dict[str, Any]:
+    """The headless summary file: the status plus the ledger of every logical signup."""
+    return {**status_payload(environment), "ledger": _run.ledger.entries}
 
 
 def _on_init(environment: Any, **_kwargs: Any) -> None:
@@ -201,8 +115,25 @@ def _on_init(environment: Any, **_kwargs: Any) -> None:
         app.before_request(_same_origin_only)
         app.add_url_rule(STATUS_PATH, "xray_signup_status", _status)
 
-    if not isinstance(environment.runner, WorkerRunner):
+    if isinstance(environment.runner, WorkerRunner):
+        environment.runner.register_message(SHARE_MESSAGE, _on_share)
+    else:
         gevent.spawn(_watch_max_run, environment)
+
+
+def _on_share(environment: Any, msg: Any, **_kwargs: Any) -> None:
+    """A worker hears its share of the grid from the master."""
+    global _latest_share
+    try:
+        share = Share.from_message(msg.data)
+    except ValueError as exc:
+        log.warning("ignoring a malformed share: %s", exc)
+        return
+    newest = _latest_share
+    if newest is None or share.run != newest.run or share.version > newest.version:
+        _latest_share = share
+    if apply_share(_run, share):
+        log.info("share v%d: index %d of %d", share.version, share.index, share.count)
 
 
 def _watch_max_run(environment: Any) -> None:
@@ -219,29 +150,47 @@ def _watch_max_run(environment: Any) -> None:
             pause = min(POLL_SECONDS, remaining)
             continue
         log.info("max run of %.0fs reached; stopping", limit)
-        if _option(environment, "headless", False):
+        if option(environment, "headless", False):
             environment.runner.quit()
             return
         environment.runner.stop()
 
 
 def _on_test_start(environment: Any, **_kwargs: Any) -> None:
+    """A new run: a fresh plan, tally and ledger; its pace depends on the kind of process.
+
+    Alone, the process owns the whole grid. A master sends no signups: it names the run (the
+    name reaches the workers with Locust's spawn message) and hands out shares. A worker waits
+    for its share of this run before it sends anything."""
     global _run
-    index, count = _share(environment)
+    _run.close()
+    runner = environment.runner
     now = time.monotonic()
-    every = int(_option(environment, "duplicate_every", DEFAULT_DUPLICATE_EVERY))
-    _run = Run(
-        plan=SignupPlan(duplicate_every=every),
-        pacer=Pacer(effective_rate(environment), anchor=now, share_index=index, share_count=count),
-        started_at=time.time(),
-        started_monotonic=now,
-    )
-    every_s = float(_option(environment, "progress_every", 0.0))
-    if every_s > 0 and not isinstance(environment.runner, WorkerRunner):
-        gevent.spawn(_print_progress, environment, _run, every_s)
+    every = int(option(environment, "duplicate_every", DEFAULT_DUPLICATE_EVERY))
+    run = Run(plan=SignupPlan(duplicate_every=every), started_at=time.time(), started_monotonic=now)
+    if isinstance(runner, MasterRunner):
+        run.token = secrets.token_hex(6)
+        setattr(environment.parsed_options, RUN_OPTION, run.token)
+        current, rate = (lambda: run is _run), (lambda: effective_rate(environment))
+        gevent.spawn(serve_shares, environment, ShareBook(run.token), current, rate)
+    elif isinstance(runner, WorkerRunner):
+        run.token = str(option(environment, RUN_OPTION, ""))
+        run.worker = runner.client_id
+        if _latest_share is not None:
+            apply_share(run, _latest_share)
+    else:
+        run.pacer = Pacer(effective_rate(environment), anchor=now)
+    _run = run
+    every_s = float(option(environment, "progress_every", 0.0))
+    if every_s > 0 and not isinstance(runner, WorkerRunner):
+        gevent.spawn(_print_progress, run, every_s)
 
 
-def _print_progress(environment: Any, run: Run, every: float) -> None:
+def _on_test_stop(environment: Any, **_kwargs: Any) -> None:
+    _run.close()  # before a worker's final report: retries still pending go into the ledger
+
+
+def _print_progress(run: Run, every: float) -> None:
     while run is _run:
         gevent.sleep(every)
         counts = run.tally.counts()
@@ -251,21 +200,26 @@ def _print_progress(environment: Any, run: Run, every: float) -> None:
 
 def _report(client_id: str, data: dict[str, Any], **_kwargs: Any) -> None:
     data["xray_signup"] = _run.tally.take_delta()
+    data["xray_signup_ledger"] = _run.ledger.take_new()
 
 
 def _merge(client_id: str, data: dict[str, Any], **_kwargs: Any) -> None:
     if "xray_signup" in data:
         _run.tally.merge(data["xray_signup"])
+        _run.ledger.extend(data.get("xray_signup_ledger"))
 
 
 def _on_quitting(environment: Any, **_kwargs: Any) -> None:
     if isinstance(environment.runner, WorkerRunner):
         return
-    path = str(_option(environment, "summary_json", "") or "")
+    _run.close()
+    path = str(option(environment, "summary_json", "") or "")
     if path:
-        Path(path).write_text(json.dumps(status_payload(environment), indent=2))
-    if _run.tally.unexpected:
-        environment.process_exit_code = 1
+        Path(path).write_text(json.dumps(summary_payload(environment), indent=2))
+    # Set either way: a retried 503 is a failed request in Locust's stats, but only a final
+    # answer that was not the expected one makes the run fail.
+    failed = _run.tally.unexpected or (environment.runner and environment.runner.exceptions)
+    environment.process_exit_code = 1 if failed else 0
 
 
 def _paced(user: SignupUser) -> float:
@@ -273,7 +227,8 @@ def _paced(user: SignupUser) -> float:
     pacer = _run.pacer
     if pacer is None:
         return POLL_SECONDS
-    pacer.set_rate(effective_rate(user.environment))
+    if not isinstance(user.environment.runner, WorkerRunner):
+        pacer.set_rate(effective_rate(user.environment))  # a worker's rate comes with its share
     return min(pacer.delay(time.monotonic()), POLL_SECONDS)
 
 
@@ -284,42 +239,20 @@ class SignupUser(HttpUser):
 
     @task
     def signup(self) -> None:
-        pacer = _run.pacer
-        if pacer is None or not pacer.take(time.monotonic()):
-            return
-        planned = _run.plan.next()
-        self._send(planned)
-
-    def _send(self, planned: PlannedSignup) -> None:
         run = _run
-        sent_at = time.time()
-        name = f"/signup ({planned.kind})"
-        with self.client.post(
-            "/signup",
-            data=planned.form,
-            name=name,
-            catch_response=True,
-            timeout=REQUEST_TIMEOUT,
-            headers={"Accept": "application/json"},
-        ) as response:
-            status = int(response.status_code or 0)
-            trace_id = trace_root(response.headers.get("X-Amzn-Trace-Id") if status else None)
-            if run is not _run:  # a new run started while this answer was on its way
-                return
-            run.plan.record(planned, status)
-            outcome = run.tally.record(planned.kind, status, trace_id, planned.email, sent_at)
-            if outcome.expected:
-                response.success()
-            else:
-                wanted = 201 if planned.kind == "new" else 409
-                response.failure(f"{planned.kind} signup: expected {wanted}, got {status}")
+        if master_silent(self.environment.runner):
+            return  # cut off from the master, which may have given this worker's slots away
+        slot = run.claim(time.monotonic())
+        if slot is not None:
+            run.send(self.client, slot)
 
 
 _hooks: Any = events  # Locust's EventHook.add_listener is unannotated
 for _hook, _listener in (
-    (_hooks.init_command_line_parser, _options),
+    (_hooks.init_command_line_parser, add_options),
     (_hooks.init, _on_init),
     (_hooks.test_start, _on_test_start),
+    (_hooks.test_stop, _on_test_stop),
     (_hooks.report_to_master, _report),
     (_hooks.worker_report, _merge),
     (_hooks.quitting, _on_quitting),
