@@ -9,7 +9,7 @@
   const startButton = document.getElementById("generator-start");
   const stopButton = document.getElementById("generator-stop");
   const rows = document.querySelector("#generator-recent tbody");
-  const counts = ["sent", "created", "duplicates", "unexpected"];
+  const counts = ["sent", "created", "duplicates", "unexpected", "skipped", "retried"];
 
   function showState(kind, text) {
     state.className = "generator-state " + kind;
