@@ -6,6 +6,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import pathspec  # the EB CLI's matcher; installed with the dev tools (mypy depends on it)
 import pytest
 
 from infra.bundle import BUNDLE_ENTRIES, BundleError, build_bundle, bundle_files
@@ -90,7 +91,6 @@ def test_bundle_is_reproducible(tree: Path, tmp_path: Path) -> None:
 
 def test_ebignore_keeps_the_same_files_as_the_bundle(tree: Path) -> None:
     """`eb deploy` reads .ebignore with pathspec's gitwildmatch, as the EB CLI does."""
-    pathspec = pytest.importorskip("pathspec")
     lines = (tree / ".ebignore").read_text().splitlines()
     spec = pathspec.PathSpec.from_lines("gitwildmatch", lines)
     ignored = {entry.path for entry in spec.match_tree_entries(str(tree))} | {".ebignore"}
