@@ -5,7 +5,8 @@ app under gunicorn and Locust, all on free ports. Locust runs with LOADGEN_RATE_
 loadgen/locustfile.py): "10 a minute" lasts a second, so the guaranteed duplicate (every 10th
 request) arrives in about a second. The test presses Start on the signup page, waits for a 409,
 then follows the trace console from the service map to the ConditionalCheckFailedException, and
-writes the screenshots docs/console.md shows.
+writes the screenshots docs/console.md shows, each checked as the picture this run took
+(tests/support/screenshots.py), so the test cannot pass on the committed files alone.
 """
 
 from __future__ import annotations
@@ -22,14 +23,11 @@ from werkzeug.serving import make_server
 
 from infra.stack import LocalStack, StackConfig
 from tests.support.net import free_port
-from tests.support.processes import PROJECT_ROOT
+from tests.support.screenshots import save_screenshot
 from xray_local.console import ApiTarget, create_console_app
 from xray_local.server import XRayServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
-
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
@@ -95,7 +93,6 @@ def test_start_on_the_signup_page_then_follow_the_duplicate_to_its_exception(
 ) -> None:
     c = stack.config
     watch = Watch(page)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     # 1. Start on the signup page; wait for a guaranteed duplicate, then stop.
     page.goto(c.app_url + "/")
@@ -131,7 +128,7 @@ def test_start_on_the_signup_page_then_follow_the_duplicate_to_its_exception(
     assert page.locator("#node-histogram .bar").count() >= 1
     traces_href = panel.locator("#node-traces").get_attribute("href")
     assert "AWS%3A%3ADynamoDB%3A%3ATable" in traces_href or "AWS::DynamoDB::Table" in traces_href
-    page.screenshot(path=str(SCREENSHOTS / "service-map.png"))
+    save_screenshot(page, "service-map.png")
 
     # 3. The node's link lists its traces; then an invalid filter, then http.status = 409.
     panel.locator("#node-traces").click()
@@ -153,7 +150,7 @@ def test_start_on_the_signup_page_then_follow_the_duplicate_to_its_exception(
     page.click("th[data-sort=response_time] button")
     times = [float(t.split()[0]) for t in page.locator("td.num").all_inner_texts()]
     assert times == sorted(times, reverse=True)
-    page.screenshot(path=str(SCREENSHOTS / "trace-list.png"))
+    save_screenshot(page, "trace-list.png")
 
     # 4. The trace: the DynamoDB subsegment with its 400 and ConditionalCheckFailedException.
     page.locator("a.trace-link").first.click()
@@ -167,7 +164,7 @@ def test_start_on_the_signup_page_then_follow_the_duplicate_to_its_exception(
     for expected in ("PutItem", table, "ConditionalCheckFailedException", "remote: yes", "400"):
         assert expected in text, expected
     assert page.locator(".tl-row[data-name=signup-app]").get_attribute("data-status") == "409"
-    page.screenshot(path=str(SCREENSHOTS / "trace-timeline.png"), full_page=True)
+    save_screenshot(page, "trace-timeline.png", full_page=True)
     page.click("#raw summary")
     assert "ConditionalCheckFailedException" in page.locator("#raw-json").inner_text()
     assert watch.problems == []
@@ -200,8 +197,3 @@ def test_the_page_says_the_api_is_down_and_recovers_by_itself(
         page.locator("#map-empty").wait_for()
     finally:
         server.stop()
-
-
-def test_screenshots_exist() -> None:
-    for name in ("service-map.png", "trace-list.png", "trace-timeline.png"):
-        assert (SCREENSHOTS / name).stat().st_size > 10_000, name

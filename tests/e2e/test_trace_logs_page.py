@@ -4,7 +4,7 @@ The local stack runs without the generator; a signup and its duplicate are sent 
 trace page lists the trace's log lines (the "duplicate" line among them), and selecting the
 dynamodb subsegment highlights exactly the line written about that call; the map's node panel
 lists the service's recent lines, filterable by level, each linking to its trace. The test writes
-docs/screenshots/trace-logs.png.
+docs/screenshots/trace-logs.png (checked as this run's picture: tests/support/screenshots.py).
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import pytest
 import requests
 
 from infra.stack import LocalStack
-from tests.e2e.test_console import SCREENSHOTS, Watch
+from tests.e2e.test_console import Watch
 from tests.support.local_stack import running_stack
+from tests.support.screenshots import save_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -68,7 +69,7 @@ def test_a_409_trace_shows_its_duplicate_line_and_highlights_it(
     assert highlighted.get_attribute("data-event") == "dynamodb.put"
     assert "1 of 3 written inside dynamodb" in page.locator("#log-caption").inner_text()
     assert page.locator("#log-note").is_hidden()
-    page.screenshot(path=str(SCREENSHOTS / "trace-logs.png"), full_page=True)
+    save_screenshot(page, "trace-logs.png", full_page=True)
 
     # The map: the service's node offers its recent lines, by level, each linking to its trace.
     page.goto(c.xray_url + "/")
