@@ -20,6 +20,10 @@ from tests.support.processes import signup_app
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
+def _is_status_poll(response: Any) -> bool:
+    return bool(response.url.endswith("/generator/status") and response.request.method == "GET")
+
+
 @pytest.fixture(scope="module")
 def app_url() -> Iterator[str]:
     locust_port = free_port()
@@ -67,7 +71,9 @@ def test_start_see_counts_and_a_409_then_stop(page: Any, app_url: str) -> None:
     page.click("#generator-stop")
     state.get_by_text("Idle").wait_for(timeout=5_000)
     stopped_at = count(page, "sent")
-    time.sleep(4.5)  # two polls later
+    for _ in range(2):  # two of the page's polls later (the first one's answer is shown by then)
+        with page.expect_response(_is_status_poll, timeout=5_000):
+            pass
     assert count(page, "sent") == stopped_at
     assert errors == []
     assert outside == [], f"requests outside the app: {outside}"

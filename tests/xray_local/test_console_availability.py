@@ -34,7 +34,7 @@ class SlowApi(LoopbackServer):
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 api.requests += 1
                 self.read_body()
-                time.sleep(api.delay)
+                time.sleep(api.delay)  # deliberate: the slow API is what the test is about
                 body = json.dumps({"Services": [], "StartTime": 1, "EndTime": 2}).encode()
                 try:
                     self.reply(200, body, "application/json")
