@@ -34,7 +34,8 @@ DEFAULTS: dict[str, str] = {
 
 _TRUE = {"1", "true", "yes", "on"}
 #: One attempt needs READ_TIMEOUT - MAX_OVERSHOOT seconds left to start (app/deadline.py), so the
-#: floor leaves room for at least one; the ceiling keeps the answer inside gunicorn's worker timeout (app/gunicorn_conf.py, 30 s).
+#: floor leaves room for at least one; the ceiling keeps the answer inside gunicorn's worker
+#: timeout (app/gunicorn_conf.py, 30 s).
 MIN_DEADLINE_SECONDS = 2.0
 MAX_DEADLINE_SECONDS = 20.0
 
