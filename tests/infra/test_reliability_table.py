@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from bench import reliability
-from bench.reliability import README_END, README_START, RESULTS, StaleResults, render_reliability
+from bench.reliability import README_END, README_START, StaleResults, render_reliability
 from tests.support.processes import PROJECT_ROOT
-from tests.support.results import NOT_MEASURED, RESULTS_ENV, RUN_ENV
+from tests.support.results import NOT_MEASURED, RESULTS_ENV, RUN_ENV, results_path
 
 ROWS = ("fuzz.signup", "fuzz.generator", "fuzz.scenarios", "fuzz.other", "slow_clients")
 FAULTS = ("throttle", "dynamodb-outage", "sns-outage", "X-Ray daemon down")
@@ -25,7 +25,8 @@ THIS = "tests/infra/test_reliability_table.py"
 
 
 def test_every_row_is_recorded_and_rendered() -> None:
-    data = json.loads(RESULTS.read_text())
+    """The results file (tests/results/reliability.json unless the session writes elsewhere)."""
+    data = json.loads(results_path().read_text())
     assert set(ROWS) | {f"fault.{name}" for name in FAULTS} <= set(data["rows"])
     table = render_reliability(data)
     assert "| faults injected | 6:" in table

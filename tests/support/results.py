@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -73,15 +72,20 @@ def _stamp() -> dict[str, str]:
 
 @contextmanager
 def _rows(path: Path) -> Iterator[dict[str, dict[str, Any]]]:
-    """The file's rows, under an exclusive lock, written back sorted when the block ends."""
+    """The file's rows, written back sorted when the block ends, under an exclusive lock on the
+    file itself (so every writer shares it, whatever its temporary directory)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(Path(tempfile.gettempdir()) / "xray-signup-reliability.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    with open(path, "a+") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)
+        file.seek(0)
+        text = file.read()
+        data: dict[str, Any] = json.loads(text) if text.strip() else {}
         rows: dict[str, dict[str, Any]] = data.setdefault("rows", {})
         yield rows
         data["rows"] = dict(sorted(rows.items()))
-        path.write_text(json.dumps(data, indent=2) + "\n")
+        file.seek(0)
+        file.truncate()
+        file.write(json.dumps(data, indent=2) + "\n")
 
 
 def record_reliability(key: str, row: dict[str, Any], path: Path | None = None) -> None:

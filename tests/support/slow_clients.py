@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import requests
 
+from tests.support.polling import wait_until
+
 __all__ = ["HostileClients", "LatencyRun", "percentile", "raw_exchange", "timed_signups"]
 
 
@@ -37,12 +39,15 @@ class HostileClients:
         self.count, self.seconds, self.interval = count, seconds, interval
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
         self.connected = 0
+        self.holding = 0  # connected and in the middle of a request (or idle on purpose)
 
     def _run(self, kind: str) -> None:
         deadline = time.monotonic() + self.seconds
         with socket.create_connection(self.address, timeout=5) as sock:
-            self.connected += 1
+            with self._lock:
+                self.connected += 1
             try:
                 if kind == "slow-body":
                     sock.sendall(
@@ -52,6 +57,8 @@ class HostileClients:
                     )
                 elif kind == "slow-headers":
                     sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+                with self._lock:
+                    self.holding += 1
                 while not self._stop.wait(self.interval) and time.monotonic() < deadline:
                     if kind == "slow-body":
                         sock.sendall(b"x")
@@ -66,7 +73,11 @@ class HostileClients:
             thread = threading.Thread(target=self._run, args=(kind,), daemon=True)
             thread.start()
             self._threads.append(thread)
-        time.sleep(self.interval * 2)  # let them take hold before normal traffic starts
+        try:  # normal traffic starts once every one of them holds a connection mid-request
+            wait_until(lambda: self.holding == self.count, timeout=10, interval=0.05)
+        except AssertionError:
+            self._stop.set()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
