@@ -38,7 +38,7 @@ __all__ = [
 log = logging.getLogger("loadgen")
 
 #: How often the master looks for a changed set of workers or rate.
-SHARE_POLL = 0.25
+SHARE_POLL = 0.1
 #: How often the master repeats the current shares.
 RESEND_EVERY = 2.0
 #: A worker that has not heard the master's heartbeat for this long pauses.

@@ -21,8 +21,9 @@ __all__ = ["Ledger", "LedgerEntry"]
 class LedgerEntry:
     """One logical signup: `status` is the final answer (0: none), `attempts` counts retries
     too, `slot` is the global slot number it was sent in, `sent_at` the wall-clock time of the
-    first attempt, `worker` the process that sent it, `interrupted` that the run ended while
-    a retry was still pending (so `status` is the last answer, not a final one)."""
+    first attempt, `worker` the process that sent it, `interrupted` that the run ended before
+    a final answer (a retry still waiting, or the request cut off: `status` is then the last
+    answer, 0 if none; such a signup may or may not have been stored, and is not counted)."""
 
     email: str
     key: str

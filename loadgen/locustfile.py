@@ -60,6 +60,8 @@ log = logging.getLogger("loadgen")
 STATUS_PATH = "/xray-signup/status"
 #: The longest single sleep between slots: how fast a new rate or a stop is noticed.
 POLL_SECONDS = 0.5
+#: How often a worker's user looks for the share it is waiting for.
+SHARE_WAIT_SECONDS = 0.05
 
 _run = Run()
 #: The newest share a worker has heard of (it may arrive before the run it belongs to starts).
@@ -84,10 +86,16 @@ def status_payload(environment: Any) -> dict[str, Any]:
         "max_run_seconds": limit,
         "started_at": iso(started),
         "stops_at": iso(started + limit) if started is not None and limit else None,
-        "elapsed_seconds": time.monotonic() - _run.started_monotonic if started else 0.0,
+        "elapsed_seconds": _elapsed(_run) if started else 0.0,
         "target": environment.host or "",
         **_run.tally.as_json(),
     }
+
+
+def _elapsed(run: Run) -> float:
+    """How long the run has run: until it stopped, not until the summary was written."""
+    end = run.stopped_monotonic if run.stopped_monotonic is not None else time.monotonic()
+    return end - run.started_monotonic
 
 
 def summary_payload(environment: Any) -> dict[str, Any]:
@@ -186,6 +194,11 @@ def _on_test_start(environment: Any, **_kwargs: Any) -> None:
         gevent.spawn(_print_progress, run, every_s)
 
 
+def _on_test_stopping(environment: Any, **_kwargs: Any) -> None:
+    if _run.stopped_monotonic is None:
+        _run.stopped_monotonic = time.monotonic()
+
+
 def _on_test_stop(environment: Any, **_kwargs: Any) -> None:
     _run.close()  # before a worker's final report: retries still pending go into the ledger
 
@@ -226,7 +239,7 @@ def _paced(user: SignupUser) -> float:
     """Locust's wait_time: sleep toward the next slot, at most POLL_SECONDS at a time."""
     pacer = _run.pacer
     if pacer is None:
-        return POLL_SECONDS
+        return SHARE_WAIT_SECONDS if _run.token else POLL_SECONDS
     if not isinstance(user.environment.runner, WorkerRunner):
         pacer.set_rate(effective_rate(user.environment))  # a worker's rate comes with its share
     return min(pacer.delay(time.monotonic()), POLL_SECONDS)
@@ -252,6 +265,7 @@ for _hook, _listener in (
     (_hooks.init_command_line_parser, add_options),
     (_hooks.init, _on_init),
     (_hooks.test_start, _on_test_start),
+    (_hooks.test_stopping, _on_test_stopping),
     (_hooks.test_stop, _on_test_stop),
     (_hooks.report_to_master, _report),
     (_hooks.worker_report, _merge),

@@ -5,8 +5,9 @@ own greenlet: while the app is slow the user waits, and the slots it misses are 
 pacer (never sent late in a burst). A retry (503, 429 or no answer) is sent from a greenlet of
 its own after `Retry-After` or a short backoff, so waiting for it never holds up the next slot;
 it carries the same `Idempotency-Key` and the same form. Only the final answer of a logical
-signup is counted and written to the ledger. When the run stops, signups still waiting for a
-retry are written with their last answer and marked interrupted, so none goes missing.
+signup is counted and written to the ledger. When the run stops, signups still without a final
+answer (a retry waiting, or the request cut off) are written to the ledger with their last answer
+and marked interrupted, so none goes missing; they are not counted, having no final answer.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class Run:
     ledger: Ledger = field(default_factory=Ledger)
     started_at: float | None = None
     started_monotonic: float = 0.0
+    stopped_monotonic: float | None = None
     token: str = ""
     share_version: int = 0
     worker: str = "local"
@@ -125,10 +127,11 @@ class Run:
         if self.pending.pop(signup.key, None) is None:
             return
         planned = signup.planned
-        self.plan.record(planned, signup.status)
-        self.tally.record(
-            planned.kind, signup.status, signup.trace_id, planned.email, signup.sent_at
-        )
+        if not interrupted:
+            self.plan.record(planned, signup.status)
+            self.tally.record(
+                planned.kind, signup.status, signup.trace_id, planned.email, signup.sent_at
+            )
         self.ledger.add(
             LedgerEntry(
                 email=planned.email,

@@ -76,7 +76,7 @@ def test_600_a_minute_for_15_s_matches_the_table_and_the_notifications(
 
 def test_unexpected_answers_make_the_exit_status_non_zero() -> None:
     nobody = f"http://127.0.0.1:{free_port()}"
-    run = loadgen("--host", nobody, "--rate", "120", "--duration", "3s")
+    run = loadgen("--host", nobody, "--rate", "120", "--duration", "5s")
     assert run.returncode == 1
     match = SUMMARY.search(run.stdout)
     assert match, run.stdout + run.stderr

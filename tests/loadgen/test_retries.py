@@ -65,22 +65,27 @@ def test_every_signup_is_in_the_ledger_once_retried_with_its_key_never_a_false_4
         by_key[arrival.key].append(arrival)
 
     # every logical signup once in the ledger, and exactly those the service saw
-    assert len({e["key"] for e in ledger}) == len(ledger) == result["sent"]
-    assert {e["key"] for e in ledger} == set(by_key)
+    assert len({e["key"] for e in ledger}) == len(ledger)
+    assert {e["key"] for e in ledger if not e["interrupted"]} <= set(by_key)
+    assert set(by_key) <= {e["key"] for e in ledger}
     assert len({e["slot"] for e in ledger}) == len(ledger)
     for entry in ledger:
         tries = by_key[entry["key"]]
+        if entry["interrupted"]:  # the last attempt may have been cut off before it arrived
+            assert len(tries) <= entry["attempts"] <= 3
+            continue
         assert entry["attempts"] == len(tries) <= 3
         assert all(t.form == tries[0].form for t in tries)  # the same form on every retry
         assert entry["email"] == tries[0].email
     interrupted = [e for e in ledger if e["interrupted"]]
     assert len(interrupted) <= 2  # only a retry still waiting when the run ended
     final = [e for e in ledger if not e["interrupted"]]
+    assert len(final) == result["sent"]  # counted: the signups with a final answer
     assert all(e["status"] == (201 if e["kind"] == "new" else 409) for e in final), final
     retried = [e for e in final if e["attempts"] > 1]
     assert len(retried) >= 8  # every 5th, 7th (twice), 9th and 11th signup
     assert result["retried"] == sum(e["attempts"] - 1 for e in ledger)
-    assert result["unexpected"] == len([e for e in interrupted if e["status"] not in (201, 409)])
+    assert result["unexpected"] == 0 and run.returncode == 0
     assert result["created"] == len([e for e in final if e["kind"] == "new"])
 
     # Retry-After was waited for (and retries did not hold up the slots of the others)

@@ -63,7 +63,8 @@ def test_after_a_stall_missed_slots_are_skipped_and_counted_never_sent_in_a_burs
     assert match, run.stdout[-3000:]
     sent, unexpected, skipped = int(match.group(1)), int(match.group(5)), int(match.group(6))
     elapsed = float(match.group(8))
-    assert unexpected == 0 and len(arrivals) == sent
+    assert unexpected == 0
+    assert sent <= len(arrivals) <= sent + 1  # + a request cut off by the end of the run
     # the stall covered ~30 slots: one of them is sent when the answer comes back, the rest
     # are skipped (a few more may be skipped where the machine was slow)
     assert STALL / INTERVAL - 3 <= skipped <= STALL / INTERVAL + 10

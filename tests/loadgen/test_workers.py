@@ -91,7 +91,9 @@ def check_no_shared_slot(result: dict[str, Any], stub: StubService) -> None:
     assert not [s for s, n in slots.items() if n > 1], "slots sent by two workers"
     keys = Counter(a.key for a in stub.arrivals)
     assert set(keys.values()) == {1}  # no retries here: every request its own signup
-    assert {e["key"] for e in ledger} <= set(keys)
+    # what the ledger calls answered, the service saw (a request cut off by the end of the run
+    # is in the ledger as interrupted, whether it got there or not)
+    assert {e["key"] for e in ledger if not e["interrupted"]} <= set(keys)
     assert result["unexpected"] == 0
 
 
@@ -106,7 +108,8 @@ def test_a_master_without_expect_workers_sends_the_total_rate_over_two_workers()
     sent = sorted(e["sent_at"] for e in ledger)
     # steady state (after the shares went out): 10 a second in total, not 10 per worker
     assert per_second(sent, sent[0] + 2, sent[-1]) == pytest.approx(RATE / 60, rel=0.06)
-    assert len(stub.arrivals) == result["sent"] == len(ledger)
+    assert {a.key for a in stub.arrivals} <= {e["key"] for e in ledger}  # none missing
+    assert result["sent"] == len([e for e in ledger if not e["interrupted"]])
     assert result["sent"] + result["skipped"] == pytest.approx(
         result["elapsed_seconds"] * RATE / 60, rel=0.12
     )
