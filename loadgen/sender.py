@@ -130,7 +130,12 @@ class Run:
         if not interrupted:
             self.plan.record(planned, signup.status)
             self.tally.record(
-                planned.kind, signup.status, signup.trace_id, planned.email, signup.sent_at
+                planned.kind,
+                signup.status,
+                signup.trace_id,
+                planned.email,
+                signup.sent_at,
+                signup.key,
             )
         self.ledger.add(
             LedgerEntry(

@@ -55,6 +55,7 @@ class Outcome:
     trace_id: str | None
     email: str
     expected: bool
+    key: str | None = None  # the signup's Idempotency-Key
 
 
 @dataclass
@@ -71,7 +72,13 @@ class Tally:
     _unreported: list[Outcome] = field(default_factory=list)
 
     def record(
-        self, kind: Kind, status: int, trace_id: str | None, email: str, at: float
+        self,
+        kind: Kind,
+        status: int,
+        trace_id: str | None,
+        email: str,
+        at: float,
+        key: str | None = None,
     ) -> Outcome:
         """Count one answer (status 0: none); returns the outcome with its verdict."""
         outcome = Outcome(
@@ -81,6 +88,7 @@ class Tally:
             trace_id=trace_id,
             email=email,
             expected=status == expected_status(kind),
+            key=key,
         )
         self.sent += 1
         self.duplicates += kind == "duplicate"

@@ -68,6 +68,7 @@ def test_a_503_then_201_is_one_created_signup_retried_with_the_same_key_and_form
     )  # fmt: skip
     (entry,) = run.ledger.entries
     assert (entry["key"], entry["status"], entry["attempts"], entry["slot"]) == (key, 201, 2, 7)
+    assert run.tally.as_json()["recent"][0]["key"] == key  # the page's list names it too
     assert entry["interrupted"] is False
     assert client.answers[0].verdict.endswith("retrying with the same Idempotency-Key")
 
