@@ -34,7 +34,7 @@ def test_every_row_is_recorded_and_rendered() -> None:
     fuzzed = sum(int(data["rows"][key]["measured"]) for key in ROWS if key.startswith("fuzz."))
     assert fuzzed >= 10_000 and f"| {fuzzed:,} (" in table
     readme = (PROJECT_ROOT / "README.md").read_text()
-    assert readme.index(README_START) < readme.index("requests fuzzed") < readme.index(README_END)
+    assert readme.index(README_START) < readme.index("| requests fuzzed") < readme.index(README_END)
 
 
 def row(run: str, holds: bool = True, nodeid: str = f"{THIS}::row", **extra: Any) -> dict[str, Any]:

@@ -8,21 +8,32 @@ plugin (reliability_plugin.py) rewrites the row to "no".
 
 Signups, counted from three independent sources (see signup_sources.py)::
 
+    from tests.support.reliability import ClientLedger, SignupTarget, record_signups
+
     @pytest.mark.reliability("fault.lost-reply")      # the rows this test owns, even if it errors
     def test_lost_reply(client, aws):
-        ledger = ClientLedger()
+        ledger = ClientLedger()                        # the client's own record of its answers
         for email in emails:
-            ledger.response(email, client.post("/signup", data={...}))  # or ledger.no_answer(email)
+            try:
+                ledger.response(email, client.post("/signup", data={"email": email, ...}))
+            except requests.Timeout:
+                ledger.no_answer(email)                # gave up: an item may exist regardless
         count = record_signups(
             "fault.lost-reply",
             figure="fault injected: lost-reply",
-            answers=describe_answers(during),          # what the client saw, computed
+            answers=f"{len(ledger.created)} answered 201",   # what the client saw, computed
             ledger=ledger,
-            table=aws.items(),
-            queue=aws.drain_messages(wait_seconds=1),
-            checks={"recovers": all(a.status_code == 201 for a in after)},
+            table=aws.items(),                         # a scan
+            queue=aws.drain_messages(wait_seconds=1),  # the queue subscribed to the topic
+            target=SignupTarget(),                     # or phantom_allowed=, notified_required=
+            checks={"back by itself": after_ok},       # booleans computed from measurements
         )
-        count.assert_holds()                             # after recording, on the same figures
+        count.assert_holds()                           # after recording, on the same figures
+        assert count.lost == [] and count.duplicated == 0
+
+`count` has `created`, `stored`, `delivered` (Signup lists), `lost`, `phantom`,
+`phantom_unexplained`, `unnotified`, `owed`, `stray`, `created_twice` (Signup lists),
+`duplicated` (extra deliveries), `checks`, `holds` and `problems` (why it does not hold).
 
 Any other measured figure against a limit::
 
@@ -38,6 +49,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.support.figures import FigureVerdict, Verdict, record_figure
 from tests.support.results import current_nodeid, record_reliability
 from tests.support.signup_sources import (
     Attempt,
@@ -80,20 +92,6 @@ class SignupTarget:
         if self.phantom_allowed:
             parts.append(f"<= {self.phantom_allowed} stored with no answer seen")
         return ", ".join(parts)
-
-
-@dataclass
-class Verdict:
-    holds: bool = True
-    problems: list[str] = field(default_factory=list)
-
-    def fail_if(self, broken: bool, problem: str) -> None:
-        if broken:
-            self.holds = False
-            self.problems.append(problem)
-
-    def assert_holds(self) -> None:
-        assert self.holds, "; ".join(self.problems)
 
 
 @dataclass
@@ -184,9 +182,11 @@ def _judge(count: SignupCount, target: SignupTarget) -> None:
         f"{unexplained} stored without a 201 or an unanswered request "
         f"(allowed {target.phantom_allowed}): {some(count.phantom_unexplained)}",
     )
-    missing = count.unnotified if target.notified_required else [
-        s for s in count.unnotified if s not in count.owed
-    ]
+    missing = (
+        count.unnotified
+        if target.notified_required
+        else [s for s in count.unnotified if s not in count.owed]
+    )
     count.fail_if(bool(missing), f"no notification: {some(missing)}")
     count.fail_if(count.duplicated > 0, f"{count.duplicated} notifications delivered twice")
     count.fail_if(bool(count.stray), f"notified but not stored: {some(count.stray)}")
@@ -247,54 +247,3 @@ def record_signups(
         },
     )
     return count
-
-
-@dataclass
-class FigureVerdict(Verdict):
-    measured: float = 0.0
-    checks: dict[str, bool] = field(default_factory=dict)
-
-
-def record_figure(
-    key: str,
-    *,
-    figure: str,
-    measured: float,
-    unit: str,
-    below: float | None = None,
-    at_least: float | None = None,
-    checks: Mapping[str, bool] | None = None,
-    value: str | None = None,
-    detail: Mapping[str, Any] | None = None,
-) -> FigureVerdict:
-    """A measured figure against its limit (`below` or `at_least`), plus named checks that were
-    computed from measurements (e.g. {"no 5xx": counts[500] == 0}); record it, return the verdict.
-    """
-    if (below is None) == (at_least is None):
-        raise ValueError("give exactly one of below= and at_least=")
-    verdict = FigureVerdict(measured=measured, checks=dict(checks or {}))
-    shown = f"{measured:,g} {unit}".strip()
-    if below is not None:
-        limit = f"< {below:,g} {unit}".strip()
-        verdict.fail_if(not measured < below, f"{shown}, not {limit}")
-    else:
-        limit = f">= {at_least:,g} {unit}".strip()
-        verdict.fail_if(not measured >= (at_least or 0), f"{shown}, not {limit}")
-    for name, passed in verdict.checks.items():
-        verdict.fail_if(not passed, f"check failed: {name}")
-    record_reliability(
-        key,
-        {
-            "figure": figure,
-            "value": value if value is not None else shown,
-            "measured": measured,
-            "unit": unit,
-            "target": ", ".join([limit, *verdict.checks]),
-            "holds": verdict.holds,
-            "checks": verdict.checks,
-            "detail": dict(detail or {}),
-            "problems": verdict.problems,
-            "test": current_nodeid().split("::", 1)[0],
-        },
-    )
-    return verdict
