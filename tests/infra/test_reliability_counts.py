@@ -81,6 +81,17 @@ def test_a_notification_delivered_twice_is_duplicated() -> None:
     assert count.duplicated == 1 and not count.holds
 
 
+def test_repeats_are_allowed_only_with_their_token_and_only_when_the_target_says_so() -> None:
+    sent = ledger(("a@x.io", 201, True))
+    tokened = [message("a@x.io", "t"), message("a@x.io", "t")]
+    allowed = SignupTarget(repeats_allowed=True)
+    count = count_signups(sent, [item("a@x.io", "t")], tokened, allowed)
+    assert count.holds and count.duplicated == 1 and count.repeats_without_token == 0
+    bare = [message("a@x.io"), message("a@x.io")]
+    count = count_signups(sent, [item("a@x.io", "t")], bare, allowed)
+    assert not count.holds and count.repeats_without_token == 1
+
+
 def test_tokens_tell_signups_apart_when_both_sides_have_one() -> None:
     sent = ledger(("a@x.io", 201, True))
     count = count_signups(sent, [item("a@x.io", "t1")], [message("a@x.io", "t2")])

@@ -85,6 +85,18 @@ def test_a_row_that_does_not_hold_renders_no() -> None:
     assert table.count("**no**") == 3  # the faults line, the lost line, the failed row
 
 
+def test_same_token_repeats_are_shown_apart_where_a_row_allows_them() -> None:
+    rows = {
+        "fault.a": row(NEW, lost=0, duplicated=0, stray=0),
+        "fault.b": row(NEW, lost=0, duplicated=3, stray=0, repeats_allowed=True),
+    }
+    line = "| notifications delivered twice (queue) | 0 (+3 repeats carrying their request token"
+    assert line in render_reliability({"rows": rows})
+    rows["fault.a"]["duplicated"] = 1
+    assert "| notifications delivered twice (queue) | 1 (+3" in render_reliability({"rows": rows})
+    assert "where the row allows them) | 0 | **no** |" in render_reliability({"rows": rows})
+
+
 def test_fuzz_rows_under_ten_thousand_requests_render_no() -> None:
     fuzz = {f"fuzz.{i}": row(NEW, measured=2000, detail={"200": 2000}) for i in range(4)}
     table = render_reliability({"rows": fuzz})

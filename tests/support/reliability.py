@@ -74,21 +74,27 @@ EXAMPLES = 5  # problem signups named in the row, per kind
 
 @dataclass(frozen=True)
 class SignupTarget:
-    """What a row promises. Lost, duplicated and stray notifications are never allowed.
+    """What a row promises. Lost signups and stray notifications are never allowed.
 
     `phantom_allowed`: items in the table the client never saw a 201 for *and* never had an
     unanswered request for (a client killed mid-request); a phantom whose request went unanswered
     or got a 5xx (the outcome unknown to the client) is always allowed, and reported.
     `notified_required`: every 201 must have its message, even one that said `notified: false`
-    (after `renotify`); otherwise only those that said `notified: true` (or nothing) must."""
+    (after `renotify`); otherwise only those that said `notified: true` (or nothing) must.
+    `repeats_allowed`: a notification delivered more than once is allowed when every copy carries
+    the signup's request token (SNS delivers at least once; a subscriber drops the copy by its
+    token); it is still counted as `duplicated`. A repeat without a token is never allowed.
+    `min_created`: a row that counted fewer 201s than this proves nothing and does not hold."""
 
     phantom_allowed: int = 0
     notified_required: bool = False
+    repeats_allowed: bool = False
     min_created: int = 1
 
     def describe(self, checks: Mapping[str, bool]) -> str:
         owed = "every owed" if self.notified_required else "every promised"
-        parts = [*checks, "0 lost", "0 duplicated", f"{owed} notification delivered"]
+        repeats = "repeats only with their token" if self.repeats_allowed else "0 duplicated"
+        parts = [*checks, "0 lost", repeats, f"{owed} notification delivered"]
         if self.phantom_allowed:
             parts.append(f"<= {self.phantom_allowed} stored with no answer seen")
         return ", ".join(parts)
@@ -106,6 +112,7 @@ class SignupCount(Verdict):
     unnotified: list[Signup] = field(default_factory=list)
     owed: list[Signup] = field(default_factory=list)
     duplicated: int = 0
+    repeats_without_token: int = 0
     stray: list[Signup] = field(default_factory=list)
     checks: dict[str, bool] = field(default_factory=dict)
 
@@ -151,13 +158,18 @@ def count_signups(
         if not any(a.status is None or a.status >= 500 for a in seen):
             count.phantom_unexplained.append(signup)
     per_signup: Counter[Signup] = Counter()
+    untokened: Counter[Signup] = Counter()
     for message in delivered:
         item = _find(message, stored_index)
         if item is None:
             count.stray.append(message)  # a notification for nothing stored
         else:
             per_signup[item] += 1
+            untokened[item] += message.token is None
     count.duplicated = sum(n - 1 for n in per_signup.values() if n > 1)
+    count.repeats_without_token = sum(
+        n - 1 for item, n in per_signup.items() if n > 1 and untokened[item]
+    )
     for attempt in created:
         item = _find(attempt.signup, stored_index)
         if item is None or per_signup[item] == 0:
@@ -188,7 +200,8 @@ def _judge(count: SignupCount, target: SignupTarget) -> None:
         else [s for s in count.unnotified if s not in count.owed]
     )
     count.fail_if(bool(missing), f"no notification: {some(missing)}")
-    count.fail_if(count.duplicated > 0, f"{count.duplicated} notifications delivered twice")
+    repeats = count.repeats_without_token if target.repeats_allowed else count.duplicated
+    count.fail_if(repeats > 0, f"{repeats} notifications delivered twice")
     count.fail_if(bool(count.stray), f"notified but not stored: {some(count.stray)}")
     for name, passed in count.checks.items():
         count.fail_if(not passed, f"check failed: {name}")
@@ -228,6 +241,7 @@ def record_signups(
             "holds": count.holds,
             "lost": lost,
             "duplicated": count.duplicated,
+            "repeats_allowed": target.repeats_allowed,
             "phantom": len(count.phantom),
             "phantom_unexplained": len(count.phantom_unexplained),
             "unnotified": len(count.unnotified),
