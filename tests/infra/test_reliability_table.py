@@ -97,6 +97,16 @@ def test_same_token_repeats_are_shown_apart_where_a_row_allows_them() -> None:
     assert "where the row allows them) | 0 | **no** |" in render_reliability({"rows": rows})
 
 
+def test_a_fault_row_measuring_a_time_is_not_summed_as_signups() -> None:
+    rows = {
+        "fault.a": row(NEW, lost=0, duplicated=0, stray=0, kind="signups"),
+        "fault.slow": row(NEW, kind="figure", measured=1.2, unit="s"),
+    }
+    table = render_reliability({"rows": rows})
+    assert "| signups lost (a 201 not in the table) | 0 | 0 | yes |" in table
+    assert "| faults injected | 2: a figure, a figure |" in table
+
+
 def test_fuzz_rows_under_ten_thousand_requests_render_no() -> None:
     fuzz = {f"fuzz.{i}": row(NEW, measured=2000, detail={"200": 2000}) for i in range(4)}
     table = render_reliability({"rows": fuzz})

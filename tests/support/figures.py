@@ -65,6 +65,7 @@ def record_figure(
     record_reliability(
         key,
         {
+            "kind": "figure",
             "figure": figure,
             "value": value if value is not None else shown,
             "measured": measured,

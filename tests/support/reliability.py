@@ -235,6 +235,7 @@ def record_signups(
     record_reliability(
         key,
         {
+            "kind": "signups",
             "figure": figure,
             "value": value,
             "target": target.describe(count.checks),

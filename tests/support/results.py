@@ -116,6 +116,7 @@ def mark_failed(keys: Iterable[str], nodeid: str, failure: str, path: Path | Non
                     "value": NOT_MEASURED,
                     "target": old.get("target", ""),
                     "test": test,
+                    **({"kind": old["kind"]} if "kind" in old else {}),
                 }
             rows[key] = {**row, "holds": False, "failure": failure, "nodeid": nodeid, **_stamp()}
 
