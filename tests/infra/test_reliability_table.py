@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -24,14 +25,25 @@ FAULTS += ("Locust process down", "xray_local restarted")
 THIS = "tests/infra/test_reliability_table.py"
 
 
-def test_every_row_is_recorded_and_rendered() -> None:
-    """The results file (tests/results/reliability.json unless the session writes elsewhere)."""
+def test_every_row_is_recorded_and_rendered(request: pytest.FixtureRequest) -> None:
+    """The results file (tests/results/reliability.json unless the session writes elsewhere).
+
+    A session that ran only some of the recording tests has rewritten only their rows: then those
+    rows (this run's) must render, and the whole table waits for a session that runs them all."""
     data = json.loads(results_path().read_text())
-    assert set(ROWS) | {f"fault.{name}" for name in FAULTS} <= set(data["rows"])
+    rows: dict[str, dict[str, Any]] = data["rows"]
+    assert set(ROWS) | {f"fault.{name}" for name in FAULTS} <= set(rows)
+    collected = {item.nodeid for item in request.session.items}
+    recorders = {str(r.get("nodeid")) for r in rows.values()}
+    if recorders & collected and not recorders <= collected:  # a partial session
+        own = {k: r for k, r in rows.items() if r.get("nodeid") in collected}
+        assert "| holds |" in render_reliability({"rows": own})
+        return
     table = render_reliability(data)
-    assert "| faults injected | 6:" in table
+    injected = re.search(r"\| faults injected \| (\d+):", table)
+    assert injected and int(injected.group(1)) >= len(FAULTS)
     assert "| signups lost (a 201 not in the table) | 0 |" in table
-    fuzzed = sum(int(data["rows"][key]["measured"]) for key in ROWS if key.startswith("fuzz."))
+    fuzzed = sum(int(rows[key]["measured"]) for key in ROWS if key.startswith("fuzz."))
     assert fuzzed >= 10_000 and f"| {fuzzed:,} (" in table
     readme = (PROJECT_ROOT / "README.md").read_text()
     assert readme.index(README_START) < readme.index("| requests fuzzed") < readme.index(README_END)
