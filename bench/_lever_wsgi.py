@@ -8,6 +8,10 @@ adopts it.
 - `max_pool_connections` (int): urllib3 pool size per client.
 - `max_trace_back` (int): frames of stack the SDK records with an exception.
 - `streaming_threshold` (int): subsegments before the SDK streams them separately.
+- `deadline_hooks` (bool): false leaves app/deadline.py's botocore handlers (before-send,
+  needs-retry) uninstalled on the clients; the request budget is still set, nothing enforces it.
+- `notification_record` (bool): false skips the UpdateItem that records `notified = true` after
+  the Publish (the item stays `notified = false`): the design before the record, for its cost.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from botocore.config import Config
 import app.aws
 import app.tracing
 from app import create_app
+from app.signups.store import SignupStore
 
 levers: dict[str, Any] = json.loads(os.environ.get("BENCH_LEVERS", "{}"))
 _original_config = app.aws.client_config
@@ -39,6 +44,14 @@ def _client_config() -> Config:
 
 
 app.aws.client_config = _client_config
+if levers.get("deadline_hooks") is False:
+    app.aws.install_deadline = lambda client: None
+if levers.get("notification_record") is False:
+
+    def _no_record(self: Any, email: str, token: str, at: str) -> None:
+        return None
+
+    SignupStore.mark_notified = _no_record  # type: ignore[method-assign]
 if "max_trace_back" in levers:
     app.tracing.MAX_TRACE_BACK = int(levers["max_trace_back"])
 

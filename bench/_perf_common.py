@@ -186,22 +186,29 @@ def gunicorn(
     if threads is not None:
         full_env["GUNICORN_THREADS"] = str(threads)
     full_env["PYTHONPATH"] = str(ROOT)
+    log = tempfile.TemporaryFile()  # gunicorn's own log, shown only if it does not come up
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), "-c", config, *extra_args, wsgi],
         cwd=ROOT,
         env=full_env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log,
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for_http(url + "/health", timeout=30)
+        try:
+            wait_for_http(url + "/health", timeout=30)
+        except TimeoutError:
+            log.seek(0)
+            tail = log.read().decode(errors="replace")[-3000:]
+            raise RuntimeError(f"gunicorn {wsgi} did not come up; its log ends:\n{tail}") from None
         deadline = time.monotonic() + 10
         while len(children(process.pid)) < workers and time.monotonic() < deadline:
             time.sleep(0.1)
         yield App(url, process.pid)
     finally:
         _stop(process)
+        log.close()
 
 
 def warm_up(url: str, requests: int = 60) -> None:
@@ -321,17 +328,17 @@ def traced_and_untraced() -> Iterator[TracedPair]:
 # --------------------------------------------------------------------------- floor
 
 
-def floor_cpu_ms(endpoint: str, resources: Resources, pairs: int, app_config: bool) -> float:
-    """CPU ms per PutItem + Publish pair, bare boto3 in a loop, in a process of its own."""
+def floor_cpu_ms(endpoint: str, resources: Resources, signups: int) -> dict[str, float]:
+    """CPU ms per signup of each floor of bench/_floor.py (bare boto3, a process of its own)."""
     argv = [
         sys.executable, str(Path(__file__).with_name("_floor.py")),
-        endpoint, resources.table, resources.topic_arn, str(pairs),
-        "app-config" if app_config else "default",
+        endpoint, resources.table, resources.topic_arn, str(signups),
     ]  # fmt: skip
     out = subprocess.run(
-        argv, cwd=ROOT, capture_output=True, text=True, timeout=600, check=True
+        argv, cwd=ROOT, capture_output=True, text=True, timeout=900, check=True
     ).stdout
-    return float(json.loads(out)["cpu_ms_per_pair"])
+    cpu_ms: dict[str, float] = json.loads(out)["cpu_ms"]
+    return cpu_ms
 
 
 # --------------------------------------------------------------------------- results
@@ -376,7 +383,24 @@ def versions() -> dict[str, str]:
     return {name: version(name) for name in names}
 
 
+def source_state() -> dict[str, Any]:
+    """The commit measured, and which of the measured packages' files differed from it."""
+
+    def git(*args: str) -> str:
+        run = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        return run.stdout
+
+    changed = [line[3:] for line in git("status", "--porcelain").splitlines()]
+    code = [path for path in changed if not path.startswith(("tests/", "docs/", "README"))]
+    return {"commit": git("rev-parse", "HEAD").strip(), "uncommitted": code}
+
+
+#: Taken when the benchmark starts, i.e. when the code it measures is loaded.
+SOURCE = source_state()
+
+
 def write_results(name: str, figures: dict[str, Any], rows: list[dict[str, Any]]) -> None:
-    """Record the figures with the library versions, and the rows the README table shows."""
-    record(name, {"versions": versions(), "figures": figures, "rows": rows})
+    """Record the figures with the library versions and the source measured, and the rows the
+    README table shows."""
+    record(name, {"versions": versions(), "source": SOURCE, "figures": figures, "rows": rows})
     print(json.dumps({"rows": rows}, indent=2), flush=True)
