@@ -5,7 +5,8 @@ seconds it looks at the workers that run users (ready, spawning or running; neve
 and the rate, and when either changed it draws a new grid (loadgen/shares.py) and sends each
 worker its share with `runner.send_message(SHARE_MESSAGE, ..., client_id=...)`. It re-sends the
 current shares every `RESEND_EVERY` seconds, so a worker whose connection was reset, or whose
-spawn raced the first share, catches up; a worker ignores a version it already applied.
+spawn raced the first share, catches up; a worker ignores a version it already applied. Workers
+left out of the current grid get a release with it (loadgen/shares.py).
 
 A worker that hears nothing from its master for `MASTER_SILENCE` seconds stops claiming slots
 (`master_silent`): the master marks a worker missing after about four silent seconds and gives
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 import gevent
+from locust.exception import RPCError
 from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
 
 from loadgen.pacing import Pacer
@@ -70,8 +72,11 @@ def serve_shares(
                 )
                 last_sent = 0.0
             if now - last_sent >= RESEND_EVERY:
-                for worker, share in book.shares().items():
-                    runner.send_message(SHARE_MESSAGE, share.to_message(), client_id=worker)
+                for worker, share in {**book.releases(), **book.shares()}.items():
+                    try:
+                        runner.send_message(SHARE_MESSAGE, share.to_message(), client_id=worker)
+                    except RPCError as exc:  # the next round re-sends
+                        log.warning("could not send a share to %s: %s", worker, exc)
                 last_sent = now
         gevent.sleep(SHARE_POLL)
 
@@ -80,12 +85,16 @@ def apply_share(run: Run, share: Share) -> bool:
     """Put `run`'s pacer on `share` if it belongs to this run and is newer than the last one."""
     if share.run != run.token or share.version <= run.share_version or run.closed:
         return False
+    run.share_version = share.version
+    if share.is_release:
+        if run.pacer is not None:
+            run.pacer.release(share.first_slot)
+        return True
     grid = share.grid(time.time(), time.monotonic())
     if run.pacer is None:
         run.pacer = Pacer.on(grid)
     else:
         run.pacer.follow(grid)
-    run.share_version = share.version
     return True
 
 

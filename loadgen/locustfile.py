@@ -42,10 +42,10 @@ from typing import Any
 import gevent
 from flask import Response, jsonify, request
 from locust import HttpUser, events, task
-from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
+from locust.runners import STATE_RUNNING, STATE_SPAWNING, WorkerRunner
 
 from loadgen.distributed import apply_share, master_silent, serve_shares
-from loadgen.options import add_options, effective_rate, max_run_seconds, option
+from loadgen.options import add_options, effective_rate, max_run_seconds, option, role
 from loadgen.pacing import Pacer
 from loadgen.plan import DEFAULT_DUPLICATE_EVERY, DEFAULT_RATE_PER_MINUTE, SignupPlan
 from loadgen.sender import Run
@@ -140,8 +140,16 @@ def _on_share(environment: Any, msg: Any, **_kwargs: Any) -> None:
     newest = _latest_share
     if newest is None or share.run != newest.run or share.version > newest.version:
         _latest_share = share
+    if not _run.worker:
+        _run.worker = getattr(environment.runner, "client_id", "")
     if apply_share(_run, share):
-        log.info("share v%d: index %d of %d", share.version, share.index, share.count)
+        log.info(
+            "share v%d: index %d of %d (from slot %d)",
+            share.version,
+            share.index,
+            share.count,
+            share.first_slot,
+        )
 
 
 def _watch_max_run(environment: Any) -> None:
@@ -172,25 +180,25 @@ def _on_test_start(environment: Any, **_kwargs: Any) -> None:
     for its share of this run before it sends anything."""
     global _run
     _run.close()
-    runner = environment.runner
+    kind = role(environment)
     now = time.monotonic()
     every = int(option(environment, "duplicate_every", DEFAULT_DUPLICATE_EVERY))
     run = Run(plan=SignupPlan(duplicate_every=every), started_at=time.time(), started_monotonic=now)
-    if isinstance(runner, MasterRunner):
+    if kind == "master":
         run.token = secrets.token_hex(6)
         setattr(environment.parsed_options, RUN_OPTION, run.token)
         current, rate = (lambda: run is _run), (lambda: effective_rate(environment))
         gevent.spawn(serve_shares, environment, ShareBook(run.token), current, rate)
-    elif isinstance(runner, WorkerRunner):
+    elif kind == "worker":
         run.token = str(option(environment, RUN_OPTION, ""))
-        run.worker = runner.client_id
+        run.worker = getattr(environment.runner, "client_id", "")  # else set with the share
         if _latest_share is not None:
             apply_share(run, _latest_share)
     else:
         run.pacer = Pacer(effective_rate(environment), anchor=now)
     _run = run
     every_s = float(option(environment, "progress_every", 0.0))
-    if every_s > 0 and not isinstance(runner, WorkerRunner):
+    if every_s > 0 and kind != "worker":
         gevent.spawn(_print_progress, run, every_s)
 
 

@@ -9,11 +9,11 @@ how the app's relay sets the page's rate).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal
 
 from loadgen.plan import DEFAULT_DUPLICATE_EVERY, DEFAULT_RATE_PER_MINUTE, parse_duration
 
-__all__ = ["add_options", "effective_rate", "max_run_seconds", "option"]
+__all__ = ["add_options", "effective_rate", "max_run_seconds", "option", "role"]
 
 log = logging.getLogger("loadgen")
 
@@ -69,6 +69,17 @@ def add_options(parser: Any) -> None:
 def option(environment: Any, name: str, default: Any) -> Any:
     options = environment.parsed_options
     return getattr(options, name, default) if options is not None else default
+
+
+def role(environment: Any) -> Literal["master", "worker", "local"]:
+    """What this process is, from its options rather than `environment.runner`: a worker that
+    joins a running test gets its first spawn message, and so its `test_start`, while Locust is
+    still constructing its runner (before `environment.runner` is set)."""
+    if option(environment, "master", False):
+        return "master"
+    if option(environment, "worker", False):
+        return "worker"
+    return "local"
 
 
 def effective_rate(environment: Any) -> float:

@@ -81,7 +81,9 @@ class Pacer:
     first_slot: int = 0
     taken: int = 0
     skipped: int = 0
+    stopped: bool = False
     _next: GridSpec | None = field(default=None, repr=False)
+    _stop_at: int | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         GridSpec(
@@ -112,16 +114,16 @@ class Pacer:
         return self.first_slot + self._offset(self.taken if slot is None else slot)
 
     def delay(self, now: float) -> float:
-        """Seconds until the next slot (0 when it is due or late)."""
+        """Seconds until the next slot (0 when it is due or late; infinite once released)."""
         self._switch_if_reached()
-        return max(0.0, self.due() - now)
+        return math.inf if self.stopped else max(0.0, self.due() - now)
 
     def take(self, now: float) -> Slot | None:
         """Claim the latest due slot, skipping older ones; None while nothing is due."""
         skipped = 0
         while True:
             self._switch_if_reached()
-            if now < self.due():
+            if self.stopped or now < self.due():
                 return None
             behind = self._due_after_next(now)
             limit = self._slots_before_switch()
@@ -141,8 +143,18 @@ class Pacer:
         """Move to `grid` once this worker's next slot number reaches `grid.first_slot`.
 
         Slots numbered below it stay this worker's on the old grid; from it on, the new grid's
-        partition holds, so no number is ever owned by two workers."""
+        partition holds, so no number is ever owned by two workers. After a `release`, the old
+        grid ends where the release said, and the new one takes over from there."""
+        if self.stopped:
+            self._move_to(grid)
+            return
         self._next = grid
+        self._switch_if_reached()
+
+    def release(self, first_slot: int) -> None:
+        """This worker owns no slot numbered `first_slot` or above (until a new `follow`): the
+        master has left it out of a new grid, e.g. while Locust moved its users elsewhere."""
+        self._stop_at = first_slot if self._stop_at is None else min(self._stop_at, first_slot)
         self._switch_if_reached()
 
     def set_rate(self, rate_per_minute: float) -> None:
@@ -176,17 +188,27 @@ class Pacer:
         return behind
 
     def _slots_before_switch(self) -> int | None:
-        """How many of this worker's slots of the current grid precede the pending grid."""
-        if self._next is None:
+        """How many of this worker's slots of the current grid precede the pending grid or the
+        release (whichever comes first)."""
+        following = self._next.first_slot if self._next is not None else None
+        ends = [n for n in (self._stop_at, following) if n is not None]
+        if self.stopped or not ends:
             return None
-        offsets = self._next.first_slot - self.first_slot - self.share_index
+        offsets = min(ends) - self.first_slot - self.share_index
         return max(0, -(-offsets // self.share_count))
 
     def _switch_if_reached(self) -> None:
         limit = self._slots_before_switch()
-        if self._next is None or limit is None or self.taken < limit:
+        if limit is None or self.taken < limit:
+            return
+        if self._next is None:
+            self.stopped, self._stop_at = True, None
             return
         grid, self._next = self._next, None
+        self._move_to(grid)
+
+    def _move_to(self, grid: GridSpec) -> None:
         self.rate_per_minute, self.anchor = grid.rate_per_minute, grid.anchor
         self.share_index, self.share_count = grid.share_index, grid.share_count
         self.first_slot, self.taken = grid.first_slot, 0
+        self.stopped, self._stop_at = False, None

@@ -10,8 +10,11 @@ Here the master keeps a `ShareBook`: whenever the set of workers that run users,
 changes, it draws a new grid and gives each worker a distinct index from 0 to count - 1 (a
 worker keeps its index when it can; a newcomer gets a free one, never a taken one). The new grid
 starts at a slot number `SWITCH_MARGIN` seconds ahead, so every worker hears of it before it
-applies; slots numbered below it stay with the old grid's owners (see `Pacer.follow`). Each
-worker then sends `rate / count`, and together exactly the chosen rate.
+applies; slots numbered below it stay with the old grid's owners (see `Pacer.follow`). A worker
+left out of the new grid (Locust moved its users away, or it went missing) gets a *release* for
+the same slot number (a share with `count` 0), so if it still runs a user, or gets one back
+before its next share, it cannot send slots that now belong to others. Each worker then sends
+`rate / count`, and together exactly the chosen rate.
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ class Share:
     """What the master sends one worker: its part of the run's current grid.
 
     `epoch` is wall-clock time (the only clock master and workers share) at which global slot
-    `first_slot` is due; the worker turns it into its own monotonic clock (`grid`).
+    `first_slot` is due; the worker turns it into its own monotonic clock (`grid`). `count` 0
+    (a release) means: no slot from `first_slot` on.
     """
 
     run: str
@@ -69,8 +73,15 @@ class Share:
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"not a share: {data!r}") from exc
-        share.grid(0.0, 0.0)  # validates rate, index and count
+        if not share.is_release:
+            share.grid(0.0, 0.0)  # validates rate, index and count
+        elif share.index != 0:
+            raise ValueError(f"a release has index 0: {data!r}")
         return share
+
+    @property
+    def is_release(self) -> bool:
+        return self.count == 0
 
     def grid(self, wall_now: float, monotonic_now: float) -> GridSpec:
         """This share as a grid on the caller's monotonic clock."""
@@ -89,6 +100,7 @@ class ShareBook:
     epoch: float = 0.0
     first_slot: int = 0
     indexes: dict[str, int] = field(default_factory=dict)
+    released: set[str] = field(default_factory=set)
 
     def update(self, workers: Iterable[str], rate_per_minute: float, now: float) -> bool:
         """Draw a new grid if the workers or the rate changed; True when it did.
@@ -116,6 +128,7 @@ class ShareBook:
                 after_last = self.epoch + (ahead - 1) * old + interval_seconds(rate_per_minute)
                 self.epoch = max(now + self.margin, after_last)
         self.rate_per_minute = rate_per_minute
+        self.released = (self.released | set(self.indexes)) - set(active)
         self.indexes = _assign(self.indexes, active)
         self.version += 1
         return True
@@ -134,6 +147,15 @@ class ShareBook:
                 count,
             )
             for worker, index in self.indexes.items()
+        }
+
+    def releases(self) -> dict[str, Share]:
+        """A release for every worker left out of the current grid (sent with the shares)."""
+        return {
+            worker: Share(
+                self.run, self.version, self.rate_per_minute, self.epoch, self.first_slot, 0, 0
+            )
+            for worker in sorted(self.released)
         }
 
 

@@ -101,3 +101,23 @@ def test_bad_grids_are_refused() -> None:
         GridSpec(600, 0.0, share_index=2, share_count=2)
     with pytest.raises(ValueError):
         Pacer(0, anchor=0.0)
+
+
+def test_a_released_worker_sends_nothing_from_the_release_on_until_its_next_share() -> None:
+    pacer = Pacer(600, anchor=0.0, share_index=0, share_count=2)
+    assert pacer.take(0.0) == Slot(0, 0.0, 0)
+    pacer.release(10)  # left out of the grid that starts at slot 10 (1.0 s)
+    numbers = [slot.number for t in range(1, 30) if (slot := pacer.take(t * 0.1 + 1e-9))]
+    assert numbers == [2, 4, 6, 8]  # its own slots below 10, then nothing
+    assert pacer.stopped and pacer.delay(5.0) == float("inf")
+    pacer.follow(GridSpec(600, 3.0, first_slot=30, share_index=1, share_count=2))
+    assert pacer.take(3.0) is None
+    assert pacer.take(3.1 + 1e-9) == Slot(31, pytest.approx(3.1), 0)
+
+
+def test_a_share_that_follows_a_release_takes_over_only_at_its_own_first_slot() -> None:
+    pacer = Pacer(600, anchor=0.0, share_index=0, share_count=1)
+    pacer.release(5)
+    pacer.follow(GridSpec(600, 2.0, first_slot=20, share_index=0, share_count=1))
+    numbers = [slot.number for t in range(0, 25) if (slot := pacer.take(t * 0.1 + 1e-9))]
+    assert numbers == [0, 1, 2, 3, 4, 20, 21, 22, 23, 24]  # 5-19 belong to other workers

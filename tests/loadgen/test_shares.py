@@ -84,3 +84,42 @@ def test_share_messages_round_trip_and_malformed_ones_are_refused() -> None:
             Share.from_message(bad)
     grid = share.grid(wall_now=1234.0, monotonic_now=10.0)
     assert grid.anchor == pytest.approx(10.5)
+
+
+def test_a_worker_left_out_while_it_still_runs_a_user_is_released_and_shares_no_slot() -> None:
+    """Locust moves users while it rebalances: a worker may be out of the book (its report said
+    no user) yet still run one for a moment, or get one back before its next share."""
+    book = ShareBook("run1", margin=1.0)
+    pacers: dict[str, Pacer] = {}
+    numbers: list[int] = []
+    timeline = {0: ["a", "b"], 500: ["a"], 800: ["a", "b"]}
+    active: list[str] = []
+    for tick in range(1200):
+        now = tick * 0.01
+        active = timeline.get(tick, active)
+        if book.update(active, 600, now):
+            for worker, share in {**book.releases(), **book.shares()}.items():
+                if share.is_release:
+                    pacers[worker].release(share.first_slot)
+                elif worker in pacers:
+                    pacers[worker].follow(share.grid(now, now))
+                else:
+                    pacers[worker] = Pacer.on(share.grid(now, now))
+        for pacer in pacers.values():  # b keeps its user throughout
+            slot = pacer.take(now)
+            if slot is not None:
+                numbers.append(slot.number)
+    assert len(numbers) == len(set(numbers))
+    assert book.releases() == {}  # b is back in the book
+    assert 115 <= len(numbers) <= 120
+
+
+def test_releases_round_trip() -> None:
+    book = ShareBook("run1")
+    book.update(["a", "b"], 600, now=0.0)
+    book.update(["a"], 600, now=5.0)
+    (release,) = book.releases().values()
+    assert release.is_release and release.first_slot == book.first_slot
+    assert Share.from_message(release.to_message()) == release
+    with pytest.raises(ValueError):
+        Share.from_message({**release.to_message(), "index": 1})

@@ -13,6 +13,7 @@ import json
 import signal
 import subprocess
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,34 +34,38 @@ RATE = 600  # a minute, in total: 10 a second
 
 
 class Cluster:
-    """A headless master and its workers against `target`; every process is killed at the end."""
+    """A headless master and its workers against `target`; every process is killed at the end.
 
-    def __init__(self, target: str, summary: Path, run_time: str, *extra: str) -> None:
+    Their output goes to files in `logs` (a pipe nobody reads could fill and freeze a process)."""
+
+    def __init__(self, target: str, logs: Path, run_time: str, *extra: str) -> None:
         self.port = free_port()
         self.target = target
-        self.summary = summary
+        self.logs = logs
+        self.summary = logs / "summary.json"
         self.master = self._start(
-            "--master", "--headless", "--master-bind-host", "127.0.0.1",
+            "master", "--master", "--headless", "--master-bind-host", "127.0.0.1",
             "--master-bind-port", str(self.port), "--users", "2", "--spawn-rate", "10",
-            "--run-time", run_time, "--only-summary", "--summary-json", str(summary), *extra,
+            "--run-time", run_time, "--only-summary", "--summary-json", str(self.summary), *extra,
         )  # fmt: skip
         self.workers: list[subprocess.Popen[bytes]] = []
 
-    def _start(self, *args: str) -> subprocess.Popen[bytes]:
+    def _start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         argv = locust_argv(*args, "--host", self.target, "--signup-rate", str(RATE))
-        return subprocess.Popen(
-            argv, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
+        with (self.logs / f"{name}.log").open("wb") as log:
+            return subprocess.Popen(argv, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
 
     def add_worker(self) -> subprocess.Popen[bytes]:
         port = str(self.port)
-        worker = self._start("--worker", "--master-host", "127.0.0.1", "--master-port", port)
+        name = f"worker{len(self.workers) + 1}"
+        worker = self._start(name, "--worker", "--master-host", "127.0.0.1", "--master-port", port)
         self.workers.append(worker)
         return worker
 
     def result(self, timeout: float) -> dict[str, Any]:
-        _, err = self.master.communicate(timeout=timeout)
-        assert self.summary.exists(), err.decode(errors="replace")[-3000:]
+        self.master.wait(timeout=timeout)
+        master_log = (self.logs / "master.log").read_text(errors="replace")
+        assert self.summary.exists(), master_log[-3000:]
         result: dict[str, Any] = json.loads(self.summary.read_text())
         return result
 
@@ -68,13 +73,13 @@ class Cluster:
         for process in (self.master, *self.workers):
             if process.poll() is None:
                 process.kill()
-            process.communicate()
+            process.wait()
 
 
 @contextmanager
 def cluster(target: str, run_time: str, *extra: str) -> Iterator[Cluster]:
     with tempfile.TemporaryDirectory() as tmp:
-        group = Cluster(target, Path(tmp) / "summary.json", run_time, *extra)
+        group = Cluster(target, Path(tmp), run_time, *extra)
         try:
             yield group
         finally:
@@ -133,3 +138,29 @@ def test_a_crashed_worker_replaced_by_a_new_one_leaves_no_slot_shared_and_the_ra
     # its share on (1 s ahead), the total rate is whole again; it never doubles
     assert per_second(arrivals, crashed_at + 7, arrivals[-1]) == pytest.approx(RATE / 60, rel=0.08)
     assert max(Counter(int(t) for t in arrivals).values()) <= RATE / 60 * 1.3
+
+
+def test_a_worker_cut_off_from_its_master_stops_sending_until_it_hears_from_it_again() -> None:
+    """The master frozen (SIGSTOP) stands in for a network cut: it would soon mark the worker
+    missing and give its slots away, so the worker must not keep sending them."""
+    with stub_service() as stub, cluster(stub.url, "30s") as group:
+        group.add_worker()
+        wait_until(lambda: len(stub.arrivals) >= 20, timeout=20)
+        group.master.send_signal(signal.SIGSTOP)
+        frozen_at = stub.arrivals[-1].at
+        try:
+            # within the silence limit (2.5 s) plus one heartbeat the worker pauses: at 10 a
+            # second, two seconds without a request can only be the pause
+            wait_until(lambda: stub.arrivals[-1].at < time.time() - 2.0, timeout=10)
+            paused_at = time.time()
+        finally:
+            group.master.send_signal(signal.SIGCONT)
+        thawed_at = time.time()
+        wait_until(lambda: stub.arrivals[-1].at > thawed_at, timeout=15)
+        group.master.send_signal(signal.SIGINT)  # end the run early: 30 s were a bound only
+        result = group.result(timeout=30)
+    assert stub.arrivals[-1].at > thawed_at
+    silent_sends = [a for a in stub.arrivals if frozen_at < a.at < paused_at]
+    last_silent = max((a.at for a in silent_sends), default=frozen_at)
+    assert last_silent - frozen_at <= 3.6  # it stopped within 2.5 s + one heartbeat
+    check_no_shared_slot(result, stub)
