@@ -67,7 +67,7 @@ def test_after_a_stall_missed_slots_are_skipped_and_counted_never_sent_in_a_burs
     assert sent <= len(arrivals) <= sent + 1  # + a request cut off by the end of the run
     # the stall covered ~30 slots: one of them is sent when the answer comes back, the rest
     # are skipped (a few more may be skipped where the machine was slow)
-    assert STALL / INTERVAL - 3 <= skipped <= STALL / INTERVAL + 10
+    assert STALL / INTERVAL - 3 <= skipped <= STALL / INTERVAL + 20
     assert sent + skipped == pytest.approx(elapsed / INTERVAL, rel=0.05, abs=2)
     (held,) = stalled
     after = [a.at for a in arrivals if a.at > held.at]

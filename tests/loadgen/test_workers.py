@@ -112,7 +112,7 @@ def test_a_master_without_expect_workers_sends_the_total_rate_over_two_workers()
     assert len({e["worker"] for e in ledger}) == 2  # both took part
     sent = sorted(e["sent_at"] for e in ledger)
     # steady state (after the shares went out): 10 a second in total, not 10 per worker
-    assert per_second(sent, sent[0] + 2, sent[-1]) == pytest.approx(RATE / 60, rel=0.06)
+    assert per_second(sent, sent[0] + 2, sent[-1]) == pytest.approx(RATE / 60, rel=0.1)
     assert {a.key for a in stub.arrivals} <= {e["key"] for e in ledger}  # none missing
     assert result["sent"] == len([e for e in ledger if not e["interrupted"]])
     assert result["sent"] + result["skipped"] == pytest.approx(
