@@ -13,6 +13,7 @@ from app.signups.service import SignupService
 from app.signups.store import SignupStore
 from app.tracing import init_tracing
 from app.views import errors, generator, health, openapi, pages, scenarios, signups
+from hostguard import HostGuard, HostPolicy
 
 __all__ = ["Settings", "create_app"]
 
@@ -42,4 +43,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     if scenarios.scenarios_enabled(settings):
         app.register_blueprint(scenarios.bp)
     configure_logging(settings.tracing_name)
+    # Outermost: a foreign Host is refused before any handler runs. /health answers any Host (a
+    # load balancer's check names the instance by its address). Cross-site changes are refused
+    # by the generator and scenario relays themselves (app.security.refuse_cross_site); /signup
+    # takes a post from any site, as a signup form embedded elsewhere would send.
+    policy = HostPolicy(settings.allowed_hosts) if settings.allowed_hosts else None
+    guard = HostGuard(app.wsgi_app, policy, open_paths=("/health",), change_paths=())
+    app.wsgi_app = guard  # type: ignore[method-assign]
     return app

@@ -10,6 +10,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from hostguard import HostPolicy
+
 __all__ = ["DEFAULTS", "Settings"]
 
 #: Every environment variable the app reads, with its default (documented in the README).
@@ -30,6 +32,7 @@ DEFAULTS: dict[str, str] = {
     "SCENARIO_API_URL": "",
     "MAX_BODY_BYTES": "16384",
     "SIGNUP_DEADLINE_SECONDS": "5",
+    "ALLOWED_HOSTS": "",
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -66,6 +69,10 @@ class Settings:
     #: One budget per request for every AWS call and retry (app/deadline.py): the answer comes
     #: within it plus one second, well inside gunicorn's timeout and nginx's on Elastic Beanstalk.
     deadline_seconds: float = float(DEFAULTS["SIGNUP_DEADLINE_SECONDS"])
+    #: The Host names the app answers (hostguard): the local stack sets its loopback names and
+    #: port; deployed, the environment's CNAME and custom domains. Empty: any name (a fresh
+    #: Elastic Beanstalk environment works before anyone knows its CNAME).
+    allowed_hosts: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -94,7 +101,12 @@ class Settings:
             scenario_api_url=get("SCENARIO_API_URL") or None,
             max_body_bytes=int(get("MAX_BODY_BYTES")),
             deadline_seconds=_deadline(get("SIGNUP_DEADLINE_SECONDS")),
+            allowed_hosts=HostPolicy.of(_names(get("ALLOWED_HOSTS"))).entries,
         )
+
+
+def _names(text: str) -> list[str]:
+    return [name for name in text.split(",") if name.strip()]
 
 
 def _deadline(text: str) -> float:

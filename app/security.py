@@ -9,9 +9,16 @@ cheap, and a JSON answer opened directly in a browser must not be sniffed as HTM
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, jsonify, request
 
-__all__ = ["CONTENT_SECURITY_POLICY", "SECURITY_HEADERS", "init_security_headers"]
+from hostguard import cross_site_reason
+
+__all__ = [
+    "CONTENT_SECURITY_POLICY",
+    "SECURITY_HEADERS",
+    "init_security_headers",
+    "refuse_cross_site",
+]
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -37,3 +44,19 @@ def _add_headers(response: Response) -> Response:
 
 def init_security_headers(app: Flask) -> None:
     app.after_request(_add_headers)
+
+
+def refuse_cross_site() -> tuple[Response, int] | None:
+    """A blueprint's `before_request` for routes that change state: a page on another site (a
+    foreign Origin or Sec-Fetch-Site) may not start the generator or switch a scenario, even
+    through the person's own browser. Runs after routing, so a wrong method is still a 405."""
+    reason = cross_site_reason(
+        request.method,
+        request.headers.get("Origin"),
+        request.headers.get("Sec-Fetch-Site"),
+        request.scheme,
+        request.host,
+    )
+    if reason is None:
+        return None
+    return jsonify({"error": "forbidden", "message": reason}), 403

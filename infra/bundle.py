@@ -35,6 +35,7 @@ BUNDLE_ENTRIES: tuple[str, ...] = (
     ".platform",
     "app",
     "loadgen",
+    "hostguard",
 )
 #: Entries the bundle may do without (the rest must exist).
 OPTIONAL_ENTRIES: frozenset[str] = frozenset({".platform"})

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import boto3
 from moto.server import ThreadedMotoServer
 
+from hostguard import LOOPBACK_NAMES, HostGuard, HostPolicy
+
 __all__ = ["FAKE_CREDENTIALS", "LocalAws", "LocalAwsResources"]
 
 #: moto accepts any credentials; these keep boto3 from looking for real ones.
@@ -46,9 +48,19 @@ class LocalAws:
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self) -> LocalAwsResources:
+    def start(
+        self, front_port: int | None = None, allowed_hosts: tuple[str, ...] = ()
+    ) -> LocalAwsResources:
+        """Serve and provision; `front_port` is the proxy in front, whose Host calls carry;
+        `allowed_hosts` the names added to every listener of the stack."""
         self._server.start()
         self.port = self._server.get_host_and_port()[1]  # the real one when asked for port 0
+        # moto's own loopback port is reachable too: the same guard as every local listener.
+        fronts = [f"{name}:{front_port}" for name in LOOPBACK_NAMES] if front_port else []
+        fronts += allowed_hosts
+        wsgi = self._server._server  # ThreadedMotoServer keeps its werkzeug server here
+        if wsgi is not None:
+            wsgi.app = HostGuard(wsgi.app, HostPolicy.loopback(self.port, fronts))
         self.resources = self._provision()
         return self.resources
 

@@ -16,6 +16,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hostguard import ENV_VAR as ALLOWED_HOSTS_VAR
+from hostguard import HostPolicy
 from infra.faults.proxy import FaultProxy
 from infra.local_aws import FAKE_CREDENTIALS, LocalAws, LocalAwsResources
 from infra.log_shipper import LogShipper
@@ -45,6 +47,8 @@ class StackConfig:
     data_dir: Path = field(default_factory=lambda: Path(".data"))
     workers: int = 2
     with_generator: bool = True
+    #: Host names every listener answers besides its loopback names (hostguard).
+    allowed_hosts: tuple[str, ...] = ()
 
     @property
     def app_url(self) -> str:
@@ -136,6 +140,7 @@ class LocalStack:
             "LOADGEN_TARGET_URL": c.app_url,
             "GUNICORN_BIND": f"{c.host}:{c.app_port}",
             "GUNICORN_WORKERS": str(c.workers),
+            ALLOWED_HOSTS_VAR: ",".join(HostPolicy.loopback(c.app_port, c.allowed_hosts).entries),
         }
 
     def start(self) -> None:
@@ -148,11 +153,14 @@ class LocalStack:
             data_dir=c.data_dir / "xray",
             retention=Retention(),
             blueprints=(console_blueprint(),),
+            allowed_hosts=c.allowed_hosts,
         ).start()
         # moto listens on a private port; the AWS endpoint people and the app use is the proxy.
         self.aws = LocalAws(host=c.host, port=0, region=c.region)
-        self.resources = self.aws.start()
-        self.faults = FaultProxy(self.aws.endpoint_url, host=c.host, port=c.aws_port).start()
+        self.resources = self.aws.start(front_port=c.aws_port, allowed_hosts=c.allowed_hosts)
+        self.faults = FaultProxy(
+            self.aws.endpoint_url, host=c.host, port=c.aws_port, allowed_hosts=c.allowed_hosts
+        ).start()
         bin_dir = Path(sys.executable).parent
         app = ManagedProcess(
             "app",
@@ -172,7 +180,7 @@ class LocalStack:
             loadgen = ManagedProcess(
                 "loadgen",
                 [sys.executable, *argv],
-                env={},
+                env={ALLOWED_HOSTS_VAR: ",".join(c.allowed_hosts)},
                 cwd=PACKAGE_ROOT,
                 log_file=c.data_dir / "loadgen.log",
             )

@@ -11,6 +11,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from hostguard import add_allow_host_argument, extra_hosts
 from infra.stack import LocalStack, PortInUse, StackConfig
 
 __all__ = ["register", "run"]
@@ -45,13 +46,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--no-generator", action="store_true", help="do not start the Locust generator"
     )
+    add_allow_host_argument(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto and the API log every request
+    try:
+        allowed_hosts = extra_hosts(args.allow_host)
+    except ValueError as exc:
+        print(f"xray-signup up: --allow-host / ALLOWED_HOSTS: {exc}", file=sys.stderr)
+        return 2
     config = StackConfig(
+        allowed_hosts=allowed_hosts,
         app_port=args.port,
         aws_port=args.aws_port,
         xray_port=args.xray_port,

@@ -40,10 +40,11 @@ from pathlib import Path
 from typing import Any
 
 import gevent
-from flask import Response, jsonify, request
+from flask import Response, jsonify
 from locust import HttpUser, events, task
 from locust.runners import STATE_RUNNING, STATE_SPAWNING, WorkerRunner
 
+from hostguard import HostGuard, HostPolicy, extra_hosts
 from loadgen.distributed import apply_share, master_silent, serve_shares
 from loadgen.options import add_options, effective_rate, max_run_seconds, option, role
 from loadgen.pacing import Pacer
@@ -108,20 +109,16 @@ def _on_init(environment: Any, **_kwargs: Any) -> None:
     if web_ui is not None:
         app = web_ui.app
 
-        def _same_origin_only() -> tuple[str, int] | None:
-            # Locust's UI allows any origin (CORS) and takes form posts: a page on another site
-            # could start or stop traffic through a browser on this host. Browsers name the
-            # origin of cross-site requests; the relay (a server) and curl send none.
-            origin = request.headers.get("Origin")
-            if origin and origin.rstrip("/") != f"{request.scheme}://{request.host}":
-                return "cross-origin requests are refused", 403
-            return None
-
         def _status() -> Response:
             return jsonify(status_payload(environment))
 
-        app.before_request(_same_origin_only)
         app.add_url_rule(STATUS_PATH, "xray_signup_status", _status)
+        # Locust's UI allows any origin (CORS) and takes form posts: a page on another site, or
+        # one rebound to 127.0.0.1, could start traffic through a browser on this host. It
+        # answers only its loopback names (and ALLOWED_HOSTS) and no cross-site change.
+        port = int(option(environment, "web_port", 8089))
+        policy = HostPolicy.loopback(port, extra_hosts())
+        app.wsgi_app = HostGuard(app.wsgi_app, policy)
 
     if isinstance(environment.runner, WorkerRunner):
         environment.runner.register_message(SHARE_MESSAGE, _on_share)

@@ -9,6 +9,7 @@ import threading
 from types import FrameType
 from typing import Any
 
+from hostguard import add_allow_host_argument, extra_hosts
 from xray_local.console import console_blueprint
 from xray_local.sampling import SamplingRuleError, SamplingRules
 from xray_local.server import XRayServer
@@ -47,6 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--log-interval", type=float, default=10.0, help="seconds between count log lines"
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every dropped datagram")
+    add_allow_host_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
     try:
         sampling = SamplingRules.from_file(args.sampling_rules) if args.sampling_rules else None
-    except SamplingRuleError as exc:
+        allowed_hosts = extra_hosts(args.allow_host)
+    except (SamplingRuleError, ValueError) as exc:
         log.error("%s", exc)
         return 2
     server = XRayServer(
@@ -70,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         sampling=sampling,
         blueprints=(console_blueprint(),),
         log_interval=args.log_interval,
+        allowed_hosts=allowed_hosts,
     )
     try:
         server.start()

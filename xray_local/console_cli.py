@@ -21,6 +21,7 @@ import boto3
 from botocore.exceptions import BotoCoreError
 from werkzeug.serving import make_server
 
+from hostguard import HostGuard, HostPolicy, add_allow_host_argument, extra_hosts
 from xray_local.console import ApiTarget, create_console_app
 
 __all__ = ["add_arguments", "build_target", "credentials_problem", "main", "register", "run"]
@@ -62,6 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="CloudWatch Logs group with the services' JSON log lines, shown beside each trace "
         "(repeatable; on Elastic Beanstalk /aws/elasticbeanstalk/ENV/var/log/web.stdout.log)",
     )
+    add_allow_host_argument(parser)
 
 
 def build_target(args: argparse.Namespace) -> ApiTarget | None:
@@ -111,11 +113,19 @@ def run(args: argparse.Namespace) -> int:
     if target is None:
         return 2
     try:
-        server = make_server(args.host, args.port, create_console_app(target), threaded=True)
+        allowed_hosts = extra_hosts(args.allow_host)
+    except ValueError as exc:
+        print(f"--allow-host / ALLOWED_HOSTS: {exc}", file=sys.stderr)
+        return 2
+    # Nothing answers until the policy knows the bound port (with --port 0, after binding).
+    guard = HostGuard(create_console_app(target), HostPolicy(()))
+    try:
+        server = make_server(args.host, args.port, guard, threaded=True)
     except OSError as exc:
         log.error("cannot serve on %s:%s: %s (choose another --port)", args.host, args.port, exc)
         return 1
     host, port = str(server.server_address[0]), int(server.server_address[1])
+    guard.policy = HostPolicy.loopback(port, allowed_hosts)
     print(
         f"Trace console for {target.describe()} on http://{host}:{port}/  (Ctrl-C to stop)",
         flush=True,

@@ -17,6 +17,7 @@ from typing import Any
 from flask import Blueprint, Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from hostguard import HostGuard, HostPolicy
 from xray_local.api import ApiContext, api, error_response
 from xray_local.ingest import UdpReceiver
 from xray_local.logs_api import EXTENSION as LOGS_EXTENSION
@@ -72,8 +73,11 @@ class XRayServer:
         blueprints: tuple[Blueprint, ...] = (),
         log_interval: float = 60.0,
         log_retention: LogRetention | None = None,
+        allowed_hosts: tuple[str, ...] = (),
     ) -> None:
         self.host = host
+        #: Host names answered besides the loopback ones (hostguard): DNS rebinding stays out.
+        self.allowed_hosts = allowed_hosts
         self.requested_port = port
         if store is None:
             memory = Store(":memory:", retention) if not data_dir else None
@@ -88,6 +92,10 @@ class XRayServer:
             else LogStore(":memory:", log_retention)
         )
         self.app = create_app(self.context, blueprints, self.logs)
+        # What the socket serves: the app behind the Host guard, whose policy needs the bound
+        # port (set in start(); until then it answers nothing). `app` itself stays unguarded
+        # for in-process test clients.
+        self._guard = HostGuard(self.app, HostPolicy(()))
         self.log_interval = log_interval
         self.port = 0
         self._receiver: UdpReceiver | None = None
@@ -113,7 +121,7 @@ class XRayServer:
         for attempt in range(attempts):
             receiver = UdpReceiver(self.store, self.host, self.requested_port)
             try:
-                http = make_server(self.host, receiver.port, self.app, threaded=True)
+                http = make_server(self.host, receiver.port, self._guard, threaded=True)
             except (OSError, SystemExit) as exc:
                 # werkzeug reports a port in use with sys.exit(1), not the OSError.
                 receiver.stop()
@@ -133,6 +141,7 @@ class XRayServer:
         receiver.counters = self.context.counters
         self._receiver, self._http = receiver, http
         self.port = receiver.port
+        self._guard.policy = HostPolicy.loopback(self.port, self.allowed_hosts)
         receiver.start()
         self._threads = [
             threading.Thread(

@@ -20,12 +20,15 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from app.config import Settings
+from app.security import refuse_cross_site
 from app.views.errors import error_response
 from loadgen.webapi import GeneratorUnavailable, LocustApi
 
 __all__ = ["MAX_RATE", "MIN_RATE", "bp"]
 
 bp = Blueprint("generator", __name__, url_prefix="/generator")
+# GETs answer as they are; POST/PUT from another site are refused (hostguard).
+bp.before_request(refuse_cross_site)
 log = logging.getLogger(__name__)
 
 MIN_RATE = 1

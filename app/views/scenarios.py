@@ -17,11 +17,14 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from app.security import refuse_cross_site
 from app.views.errors import error_response
 
 __all__ = ["bp", "scenarios_enabled"]
 
 bp = Blueprint("scenarios", __name__)
+# GETs answer as they are; POST/PUT from another site are refused (hostguard).
+bp.before_request(refuse_cross_site)
 log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 3
 

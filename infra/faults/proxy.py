@@ -14,7 +14,6 @@ from __future__ import annotations
 import http.client
 import json
 import logging
-import re
 import socket
 import struct
 import threading
@@ -23,6 +22,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
+from hostguard import HostPolicy, cross_site_reason
 from infra.faults.aws_shapes import (
     DYNAMODB_DOWN,
     SNS_DOWN,
@@ -31,13 +31,13 @@ from infra.faults.aws_shapes import (
     dynamodb_error,
     sns_error,
 )
+from infra.faults.calls import classify
 from infra.faults.scenarios import SERVICES, ScenarioBoard, ScenarioError
 
 __all__ = ["CONTROL_PATH", "MAX_HOLD_SECONDS", "WRITES", "Action", "FaultProxy", "classify"]
 
 log = logging.getLogger(__name__)
 CONTROL_PATH = "/_scenarios"
-_SCOPE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "trailer"}
 MAX_BODY = 16 * 1024 * 1024
 #: The signup path's writes, by service: what lost-reply strikes (a retry of one of these meets
@@ -53,19 +53,6 @@ _HOLD_POLL_SECONDS = 0.2
 Action = FaultAnswer | Literal["refuse", "blackhole", "lost-reply"] | None
 
 
-def classify(headers: Any, body: bytes) -> tuple[str, str]:
-    """(service, operation) of one AWS call, e.g. ("dynamodb", "PutItem")."""
-    match = _SCOPE.search(headers.get("Authorization", ""))
-    service = match.group(1) if match else ""
-    target = headers.get("X-Amz-Target", "")
-    if target:
-        return service or target.split("_", 1)[0].lower(), target.rsplit(".", 1)[-1]
-    if body and "x-www-form-urlencoded" in headers.get("Content-Type", ""):
-        form = urllib.parse.parse_qs(body.decode("utf-8", "replace"), max_num_fields=1000)
-        return service, form.get("Action", [""])[0]
-    return service, ""
-
-
 class FaultProxy:
     """The proxy server: `start()` binds 127.0.0.1:port; `url` is the AWS endpoint to use."""
 
@@ -76,6 +63,7 @@ class FaultProxy:
         port: int = 0,
         board: ScenarioBoard | None = None,
         max_hold_seconds: float = MAX_HOLD_SECONDS,
+        allowed_hosts: tuple[str, ...] = (),
     ) -> None:
         parsed = urllib.parse.urlsplit(upstream)
         self.upstream = (parsed.hostname or "127.0.0.1", parsed.port or 80)
@@ -90,6 +78,8 @@ class FaultProxy:
         self._server.daemon_threads = True
         self.host = host
         self.port: int = self._server.server_address[1]
+        #: It is the local AWS endpoint: a rebound page must not even scan the table through it.
+        self.hosts = HostPolicy.loopback(self.port, allowed_hosts)
         self._thread: threading.Thread | None = None
 
     @property
@@ -123,6 +113,15 @@ class FaultProxy:
     def _holding(self, change: int) -> None:
         with self._counts_lock:
             self._held += change
+
+    def refusal(self, method: str, headers: Any) -> tuple[int, dict[str, str]] | None:
+        """421 for a foreign Host, 403 for a cross-site change (hostguard), else None."""
+        host = headers.get("Host")
+        if not self.hosts.allows(host):
+            return 421, {"error": "misdirected request", "message": self.hosts.refusal(host)}
+        origin, site = headers.get("Origin"), headers.get("Sec-Fetch-Site")
+        reason = cross_site_reason(method, origin, site, "http", host)
+        return None if reason is None else (403, {"error": "forbidden", "message": reason})
 
     def decide(self, service: str, operation: str) -> Action:
         """What to do with one call. A blackhole comes first (nothing reaches the service), then
@@ -253,6 +252,10 @@ class FaultProxy:
             def _handle(self) -> None:
                 body = self._read_body()
                 if body is None:
+                    return
+                refused = proxy.refusal(self.command, self.headers)
+                if refused is not None:
+                    self._json(*refused)
                     return
                 if self.path.startswith(CONTROL_PATH):
                     self._control(body)

@@ -25,12 +25,15 @@ from infra.faults.proxy import FaultProxy
 from tests.support.aws import SignupResources
 
 #: A raw DynamoDB call, as botocore frames it (the proxy classifies by these headers).
-RAW_CALL = (
-    b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-amz-json-1.0\r\n"
-    b"X-Amz-Target: DynamoDB_20120810.DescribeTable\r\n"
-    b"Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/dynamodb/"
-    b"aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: 2\r\n\r\n{}"
-)
+def raw_call(port: int) -> bytes:
+    """A DescribeTable as bytes on the wire (naming the proxy's own host, as botocore does)."""
+    return (
+        f"POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n".encode()
+        + b"Content-Type: application/x-amz-json-1.0\r\n"
+        b"X-Amz-Target: DynamoDB_20120810.DescribeTable\r\n"
+        b"Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/dynamodb/"
+        b"aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: 2\r\n\r\n{}"
+    )
 
 
 def client(service: str, endpoint: str) -> Any:
@@ -100,7 +103,7 @@ def test_blackholed_sns_publishes_nothing(proxy: FaultProxy, aws: SignupResource
 def test_a_held_connection_is_let_go_when_the_client_closes(proxy: FaultProxy) -> None:
     proxy.board.update("blackhole", {"share": 100})
     with socket.create_connection((proxy.host, proxy.port), timeout=5) as raw:
-        raw.sendall(RAW_CALL)
+        raw.sendall(raw_call(proxy.port))
         wait_until(lambda: proxy.held == 1)
         assert proxy.counts == {"blackhole:dynamodb:DescribeTable": 1}
     wait_until(lambda: proxy.held == 0, timeout=3)
@@ -115,7 +118,7 @@ def holding_one(
     proxy.board.update("blackhole", {"share": 100})
     raw = socket.create_connection((proxy.host, proxy.port), timeout=5)
     try:
-        raw.sendall(RAW_CALL)
+        raw.sendall(raw_call(proxy.port))
         wait_until(lambda: proxy.held == 1)
         yield proxy, raw
     finally:

@@ -33,6 +33,7 @@ PLACEHOLDERS = {
     "region": "us-east-1",
     "account id": "123456789012",
     "environment-name": "xray-signup-dev",
+    "cname": "xray-signup-dev.eba-abcd1234.us-east-1.elasticbeanstalk.com",
 }
 
 #: A time in seconds, for `$(date +%s)` and arithmetic on it.

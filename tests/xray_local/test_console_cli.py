@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 
 from infra.cli import COMMANDS, main
+from tests.support.loopback_http import LoopbackServer, QuietHandler
 from tests.support.net import free_port, wait_for_http
 from tests.support.processes import PROJECT_ROOT
 from tests.xray_local.console_traffic import start_server
@@ -156,3 +159,64 @@ def test_xray_command_serves_the_console_on_its_api_port(tmp_path: Any) -> None:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=10)
     assert process.returncode == 0
+
+
+class _CountingXRay(LoopbackServer):
+    """A stand-in for AWS X-Ray that counts the calls it gets and answers an empty graph."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        fake = self
+
+        class Handler(QuietHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                self.read_body()
+                fake.paths.append(self.path)
+                self.reply(200, b'{"Services": [], "TraceSummaries": []}', "application/json")
+
+        super().__init__(Handler)
+
+
+def _get_as(url: str, host: str) -> tuple[int, Any]:
+    split = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(split.hostname or "", split.port, timeout=10)
+    try:
+        connection.request("GET", split.path, headers={"Host": host})
+        answer = connection.getresponse()
+        return answer.status, json.loads(answer.read())
+    finally:
+        connection.close()
+
+
+def test_aws_console_refuses_a_foreign_host_before_any_aws_call() -> None:
+    """A page rebound to 127.0.0.1 must not read the account's traces through this console."""
+    fake = _CountingXRay()
+    env: dict[str, str | None] = {
+        "AWS_ENDPOINT_URL": fake.url,  # boto3's own setting: AWS X-Ray is this stand-in
+        "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": "example-secret",
+    }
+    try:
+        with console_process("--aws", "--region", "us-east-1", env=env) as url:
+            port = urllib.parse.urlsplit(url).port
+            status, body = _get_as(url + "/console/api/graph", f"attacker.example:{port}")
+            assert status == 421 and "--allow-host" in body["message"]
+            assert fake.paths == []
+            status, _ = _get_as(url + "/console/api/graph", f"localhost:{port}")
+            assert status == 200 and fake.paths == ["/ServiceGraph"]
+    finally:
+        fake.close()
+
+
+def test_an_added_name_is_answered() -> None:
+    fake = _CountingXRay()
+    try:
+        with console_process(
+            "--endpoint-url", fake.url, "--allow-host", "console.test"
+        ) as url:
+            port = urllib.parse.urlsplit(url).port
+            assert _get_as(url + "/console/api/graph", f"console.test:{port}")[0] == 200
+            assert _get_as(url + "/console/api/graph", f"other.test:{port}")[0] == 421
+            assert fake.paths == ["/ServiceGraph"]
+    finally:
+        fake.close()
