@@ -133,6 +133,8 @@ def main() -> None:
 
     old, new = floors["pair"], floors["triple"]
     record_alone = [t - p for t, p in zip(new, floors["put_publish"], strict=True)]
+    hooked, unhooked = floors["triple_app_config_deadline"], floors["triple_app_config"]
+    hooks_alone = [h - c for h, c in zip(hooked, unhooked, strict=True)]
     ratios = {
         "traced_to_floor": _ratio(cpu["traced"], new),
         "untraced_to_floor": _ratio(cpu["untraced"], new),
@@ -152,6 +154,7 @@ def main() -> None:
     figures: dict[str, Any] = {
         "floor_cpu_ms_per_signup": {mode: spread(values) for mode, values in floors.items()},
         "floor_notification_record_alone_cpu_ms": spread(record_alone),
+        "floor_deadline_hooks_alone_cpu_ms": spread(hooks_alone),
         "app_cpu_ms_per_signup": {name: spread(values) for name, values in cpu.items()},
         "ratios": {name: spread(values) for name, values in ratios.items()},
         "ratios_resolved_beyond_spread": {name: _resolved(v) for name, v in ratios.items()},
@@ -195,6 +198,7 @@ def main() -> None:
             ratios["floor_deadline_hooks_installed_to_not"],
             "×",
         ),
+        row("floor: the deadline hooks alone (a signup's calls)", hooks_alone, "ms"),
     ]
     write_results("signup_cpu", figures, rows)
 
