@@ -38,3 +38,14 @@ def daemon() -> Iterator[DaemonListener]:
     listener = DaemonListener()
     yield listener
     listener.close()
+
+
+@pytest.fixture(autouse=True)
+def xray_sdk_switch_restored() -> Iterator[None]:
+    """aws-xray-sdk's on/off switch is process-wide: an app built with tracing off must not leave
+    the SDK off for the next test (a recorder of the test's own would then send nothing)."""
+    from aws_xray_sdk import global_sdk_config
+
+    enabled = global_sdk_config.sdk_enabled()
+    yield
+    global_sdk_config.set_sdk_enabled(enabled)

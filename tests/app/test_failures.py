@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from app.config import Settings
-from app.signups.aws_errors import translate_dynamodb_error
 from app.deadline import DeadlineExceeded
+from app.signups.aws_errors import translate_dynamodb_error
 from app.signups.errors import (
     ConditionNotMet,
     DuplicateSignup,

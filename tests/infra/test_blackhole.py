@@ -24,6 +24,7 @@ from botocore.exceptions import ReadTimeoutError
 from infra.faults.proxy import FaultProxy
 from tests.support.aws import SignupResources
 
+
 #: A raw DynamoDB call, as botocore frames it (the proxy classifies by these headers).
 def raw_call(port: int) -> bytes:
     """A DescribeTable as bytes on the wire (naming the proxy's own host, as botocore does)."""

@@ -22,6 +22,7 @@ NEEDED = {
     "app/sampling-rules.json",
     "loadgen/__init__.py",
     "loadgen/locustfile.py",
+    "hostguard/__init__.py",
 }
 JUNK = {
     "app/__pycache__/__init__.cpython-311.pyc",

@@ -44,7 +44,7 @@ def listeners(stack: LocalStack) -> dict[str, tuple[int, str]]:
         "app": (c.app_port, "/"),
         "xray-console": (c.xray_port, "/"),
         "fault-proxy": (c.aws_port, "/_scenarios"),
-        "moto": (stack.aws.port, "/moto-api/"),
+        "moto": (stack.aws.port, "/moto-api/data.json"),
         "locust": (c.locust_port, "/"),
     }
 
