@@ -29,13 +29,19 @@ import requests
 
 from app.config import DEFAULTS
 from app.deadline import MAX_OVERSHOOT
-from infra.faults.proxy import FaultProxy
+from infra.local.faults.proxy import FaultProxy
 from loadgen.cli import locust_command
 from tests.support.aws import SignupResources, create_signup_resources
 from tests.support.net import free_port
 from tests.support.polling import wait_until
 from tests.support.processes import PROJECT_ROOT, gunicorn_app, moto_server
-from tests.support.reliability import ClientLedger, SignupTarget, record_figure, record_signups
+from tests.support.reliability import (
+    ClientLedger,
+    SignupCount,
+    SignupTarget,
+    record_figure,
+    record_signups,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -94,39 +100,56 @@ def generator_ledger(summary: dict[str, Any]) -> ClientLedger:
     return ledger
 
 
-@pytest.mark.reliability("fault.lost-reply-dynamodb")
-def test_lost_dynamodb_replies_under_the_generator(stack: Stack, tmp_path: Path) -> None:
-    lost_replies_under_the_generator(stack, tmp_path, "dynamodb")
+@pytest.mark.reliability("fault.lost-reply-dynamodb", "fault.lost-reply-sns")
+def test_lost_replies_under_the_generator(
+    moto: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """30 % of the writes to one service commit and lose their reply, for a minute at 600/min:
+    DynamoDB's on one stack and SNS's on another, run side by side (one minute, not two)."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with _stack(moto, workers=2) as dynamodb, _stack(moto, workers=2) as sns:
+        stacks = {"dynamodb": dynamodb, "sns": sns}
+        runs = {}
+        for service, stack in stacks.items():
+            stack.proxy.board.update("lost-reply", {"share": LOST_SHARE, "service": service})
+            summary = tmp_path / f"summary-{service}.json"
+            args = argparse.Namespace(
+                host=stack.url,
+                rate=float(RATE_PER_MINUTE),
+                duplicate_every=10,
+                duration=f"{RUN_SECONDS}s",
+            )
+            process = subprocess.Popen(
+                locust_command(args, summary),
+                cwd=PROJECT_ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            runs[service] = (process, summary)
+        errors = {}
+        for service, (process, _) in runs.items():
+            _, errors[service] = process.communicate(timeout=RUN_SECONDS + 60)
+            stacks[service].proxy.board.update("lost-reply", {"share": 0})
+        counts = {
+            service: _lost_reply_row(stacks[service], service, summary)
+            for service, (_, summary) in runs.items()
+        }
+    for service, (process, _) in runs.items():
+        assert process.returncode in (0, 1), errors[service][-3000:]
+    for count in counts.values():
+        count.assert_holds()
 
 
-@pytest.mark.reliability("fault.lost-reply-sns")
-def test_lost_sns_replies_under_the_generator(stack: Stack, tmp_path: Path) -> None:
-    lost_replies_under_the_generator(stack, tmp_path, "sns")
-
-
-def lost_replies_under_the_generator(stack: Stack, tmp_path: Path, service: str) -> None:
-    """30 % of the writes to one service commit and lose their reply, for a minute at 600/min."""
-    stack.proxy.board.update("lost-reply", {"share": LOST_SHARE, "service": service})
-    summary_path = tmp_path / "summary.json"
-    args = argparse.Namespace(
-        host=stack.url, rate=float(RATE_PER_MINUTE), duplicate_every=10, duration=f"{RUN_SECONDS}s"
-    )
-    try:
-        run = subprocess.run(
-            locust_command(args, summary_path),
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=RUN_SECONDS + 60,
-        )
-    finally:
-        stack.proxy.board.update("lost-reply", {"share": 0})
+def _lost_reply_row(stack: Stack, service: str, summary_path: Path) -> SignupCount:
+    """Count one run from the generator's ledger, the table and the queue; record its row."""
     summary = json.loads(summary_path.read_text())
     entries = summary["ledger"]
     lost_replies = sum(v for k, v in stack.proxy.counts.items() if k.startswith("lost-reply:"))
     wrong_409 = [e["email"] for e in entries if e["kind"] == "new" and e["status"] == 409]
     statuses = sorted({int(e["status"]) for e in entries})
-    count = record_signups(
+    return record_signups(
         f"fault.lost-reply-{service}",
         figure=f"fault injected: lost-reply on {service} ({LOST_SHARE} %, generator "
         f"{RATE_PER_MINUTE}/min for {RUN_SECONDS} s)",
@@ -143,8 +166,6 @@ def lost_replies_under_the_generator(stack: Stack, tmp_path: Path, service: str)
             "replies were lost": lost_replies >= 10,
         },
     )
-    assert run.returncode in (0, 1), run.stderr[-3000:]
-    count.assert_holds()
 
 
 def _children(pid: int) -> list[int]:
