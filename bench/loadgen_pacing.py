@@ -94,8 +94,8 @@ def main() -> None:
 
     from _xray_common import write_results
 
-    from infra.local_aws import FAKE_CREDENTIALS, LocalAws
-    from infra.processes import ManagedProcess
+    from infra.local.embedded_aws import FAKE_CREDENTIALS, LocalAws
+    from infra.local.processes import ManagedProcess
 
     aws = LocalAws(port=0)
     resources = aws.start()

@@ -1,8 +1,9 @@
 """AWS calls per request, by kind of request and by operation, counted at the endpoint.
 
-A counting proxy sits between the app and moto (the project's fault proxy, infra/faults/proxy.py,
-with no scenario on and every forwarded call counted by service and operation), so what is counted
-is what left the app on the wire, retries included, and nothing is taken from the app's own code.
+A counting proxy sits between the app and moto (the project's fault proxy,
+infra/local/faults/proxy.py, with no scenario on and every forwarded call counted by service and
+operation), so what is counted is what left the app on the wire, retries included, and nothing is
+taken from the app's own code.
 Requests are sent one at a time, so the calls counted between two requests are that request's.
 
 Kinds of request (each answer checked, so a kind is what it claims to be):
@@ -38,8 +39,8 @@ from typing import Any
 
 from _perf_common import app_env, create_resources, gunicorn, moto, row, spread, write_results
 
-from infra.faults.aws_shapes import SNS_DOWN, sns_error
-from infra.faults.proxy import Action, FaultProxy
+from infra.local.faults.aws_shapes import SNS_DOWN, sns_error
+from infra.local.faults.proxy import Action, FaultProxy
 from tests.support.udp import DaemonListener
 
 PUT, PUBLISH, UPDATE = "dynamodb:PutItem", "sns:Publish", "dynamodb:UpdateItem"

@@ -17,13 +17,16 @@ __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: subcommand -> (module that registers it, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "up": ("infra.stack_cli", "run the whole local stack (moto, X-Ray, app, generator)"),
+    "up": ("infra.local.stack_cli", "run the whole local stack (moto, X-Ray, app, generator)"),
     "xray": ("xray_local.cli", "run the local X-Ray daemon, API and console"),
     "console": ("xray_local.console_cli", "the trace console on AWS X-Ray: --aws --region R"),
-    "scenario": ("infra.faults.cli", "switch a local failure scenario: NAME --share PERCENT"),
+    "scenario": ("infra.local.faults.cli", "switch a local failure scenario: NAME --share PERCENT"),
     "loadgen": ("loadgen.cli", "send signups headless: --host --rate --duplicate-every --duration"),
-    "bundle": ("infra.bundle", "build the Elastic Beanstalk source bundle (zip under dist/)"),
-    "renotify": ("infra.renotify_cli", "publish the notifications stored signups still owe"),
+    "bundle": (
+        "infra.deploy.bundle",
+        "build the Elastic Beanstalk source bundle (zip under dist/)",
+    ),
+    "renotify": ("infra.ops.renotify", "publish the notifications stored signups still owe"),
 }
 
 

@@ -47,7 +47,7 @@ EXCLUDED_DIRS: frozenset[str] = frozenset(
 EXCLUDED_SUFFIXES: tuple[str, ...] = (".pyc", ".pyo", ".pyd", ".swp", "~")
 EXCLUDED_NAMES: frozenset[str] = frozenset({".DS_Store", "Thumbs.db"})
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 

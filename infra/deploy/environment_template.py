@@ -55,7 +55,7 @@ OptionKey = tuple[str, str]
 """(namespace, option name)."""
 
 _BACKQUOTED = re.compile(r"`([^`]*)`")
-_DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[1] / ".ebextensions"
+_DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[2] / ".ebextensions"
 
 
 def load_configs(directory: Path = _DEFAULT_CONFIG_DIR) -> list[dict[str, Any]]:
@@ -272,7 +272,7 @@ def _parse_override(text: str) -> tuple[OptionKey, str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the merged template (for cfn-lint, `aws cloudformation validate-template`, moto)."""
     parser = argparse.ArgumentParser(
-        prog="python -m infra.eb_template",
+        prog="python -m infra.deploy.environment_template",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

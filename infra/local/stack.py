@@ -18,10 +18,10 @@ from pathlib import Path
 
 from hostguard import ENV_VAR as ALLOWED_HOSTS_VAR
 from hostguard import HostPolicy
-from infra.faults.proxy import FaultProxy
-from infra.local_aws import FAKE_CREDENTIALS, LocalAws, LocalAwsResources
-from infra.log_shipper import LogShipper
-from infra.processes import ManagedProcess
+from infra.local.embedded_aws import FAKE_CREDENTIALS, LocalAws, LocalAwsResources
+from infra.local.faults.proxy import FaultProxy
+from infra.local.log_shipper import LogShipper
+from infra.local.processes import ManagedProcess
 from loadgen.cli import LOCUSTFILE, PACKAGE_ROOT
 from xray_local.console import console_blueprint
 from xray_local.server import XRayServer

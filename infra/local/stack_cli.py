@@ -12,7 +12,7 @@ from types import FrameType
 from typing import Any
 
 from hostguard import add_allow_host_argument, extra_hosts
-from infra.stack import LocalStack, PortInUse, StackConfig
+from infra.local.stack import LocalStack, PortInUse, StackConfig
 
 __all__ = ["register", "run"]
 

@@ -21,7 +21,7 @@ __all__ = ["LOCAL_ENDPOINT", "register", "run"]
 
 #: The AWS endpoint of `xray-signup up` (the fault proxy in front of moto).
 LOCAL_ENDPOINT = "http://127.0.0.1:5050"
-#: The topic the local stack creates (infra/local_aws.py).
+#: The topic the local stack creates (infra/local/embedded_aws.py).
 LOCAL_TOPIC_NAME = "new-signups"
 _LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 

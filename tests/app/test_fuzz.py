@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from app import create_app
 from app.config import Settings
 from app.views.openapi import openapi_document
-from infra.faults.proxy import FaultProxy
+from infra.local.faults.proxy import FaultProxy
 from tests.support.aws import SignupResources
 from tests.support.fake_locust import FakeLocust
 from tests.support.fuzz_tally import Tally

@@ -1,7 +1,7 @@
 """The whole story in a real headless Chromium, from the local stack to the exception.
 
-`infra.stack.LocalStack` starts xray_local (with the console), moto behind the fault proxy, the
-app under gunicorn and Locust, all on free ports. Locust runs with LOADGEN_RATE_SCALE=60 (see
+`infra.local.stack.LocalStack` starts xray_local (with the console), moto behind the fault proxy,
+the app under gunicorn and Locust, all on free ports. Locust runs with LOADGEN_RATE_SCALE=60 (see
 loadgen/locustfile.py): "10 a minute" lasts a second, so the guaranteed duplicate (every 10th
 request) arrives in about a second. The test presses Start on the signup page, waits for a 409,
 then follows the trace console from the service map to the ConditionalCheckFailedException, and
@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from infra.stack import LocalStack, StackConfig
+from infra.local.stack import LocalStack, StackConfig
 from tests.support.net import free_port
 from tests.support.screenshots import save_screenshot
 from xray_local.console import ApiTarget, create_console_app

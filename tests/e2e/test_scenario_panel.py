@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from infra.faults.proxy import FaultProxy
-from infra.faults.scenarios import SCENARIO_NAMES
+from infra.local.faults.proxy import FaultProxy
+from infra.local.faults.scenarios import SCENARIO_NAMES
 from tests.support.net import free_port
 from tests.support.processes import signup_app
 

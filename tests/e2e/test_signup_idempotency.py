@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import boto3
 import pytest
 
-from infra.faults.proxy import FaultProxy
+from infra.local.faults.proxy import FaultProxy
 from tests.support.aws import SignupResources, create_signup_resources
 from tests.support.processes import gunicorn_app, moto_server
 from tests.support.udp import DaemonListener

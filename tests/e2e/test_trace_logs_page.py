@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from infra.stack import LocalStack
+from infra.local.stack import LocalStack
 from tests.e2e.test_console import Watch
 from tests.support.local_stack import running_stack
 from tests.support.screenshots import save_screenshot

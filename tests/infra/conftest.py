@@ -13,8 +13,8 @@ from typing import Any
 import boto3
 import pytest
 
-from infra.eb_template import load_configs, option_settings
-from infra.faults.proxy import FaultProxy
+from infra.deploy.environment_template import load_configs, option_settings
+from infra.local.faults.proxy import FaultProxy
 from tests.support.aws import SignupResources, create_signup_resources
 from tests.support.processes import moto_server
 

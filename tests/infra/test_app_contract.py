@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from infra.eb_template import ENVIRONMENT_NAMESPACE
+from infra.deploy.environment_template import ENVIRONMENT_NAMESPACE
 
 Options = dict[tuple[str, str], Any]
 ENV = ENVIRONMENT_NAMESPACE
@@ -44,6 +44,6 @@ def test_sampling_rules_file_ships_with_the_app(eb_options: Options) -> None:
     rules = json.loads((ROOT / path).read_text())
     assert rules["version"] == 2
     assert {"fixed_target", "rate"} <= set(rules["default"])
-    from infra.bundle import bundle_files
+    from infra.deploy.bundle import bundle_files
 
     assert Path(path) in bundle_files(ROOT)

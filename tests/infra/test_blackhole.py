@@ -21,7 +21,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ReadTimeoutError
 
-from infra.faults.proxy import FaultProxy
+from infra.local.faults.proxy import FaultProxy
 from tests.support.aws import SignupResources
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pathspec  # the EB CLI's matcher; installed with the dev tools (mypy depends on it)
 import pytest
 
-from infra.bundle import BUNDLE_ENTRIES, BundleError, build_bundle, bundle_files
 from infra.cli import main
+from infra.deploy.bundle import BUNDLE_ENTRIES, BundleError, build_bundle, bundle_files
 
 NEEDED = {
     "Procfile",
@@ -42,7 +42,7 @@ JUNK = {
     ".mypy_cache/3.11/app.json",
     "dist/xray-signup-old.zip",
     "xray_local/store.py",
-    "infra/bundle.py",
+    "infra/deploy/bundle.py",
     "README.md",
     "pyproject.toml",
     ".gitignore",
@@ -141,7 +141,7 @@ def test_cli_fails_clearly_without_a_procfile(
 def test_default_version_is_the_git_commit(repo_root: Path, tmp_path: Path) -> None:
     if shutil.which("git") is None or not (repo_root / ".git").exists():
         pytest.skip("no git checkout")
-    from infra.bundle import default_version
+    from infra.deploy.bundle import default_version
 
     version = default_version(repo_root)
     assert version.split("-")[0].isalnum() and len(version.split("-")[0]) >= 7

@@ -24,8 +24,8 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from infra.bundle import build_bundle
-from infra.eb_template import build_template
+from infra.deploy.bundle import build_bundle
+from infra.deploy.environment_template import build_template
 
 REGION = "us-east-1"
 EB_STACK = "awseb-e-abcd123456-stack"

@@ -96,7 +96,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def in_repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The docs' paths (`--template-file infra/iam.yaml`) are relative to the clone's root."""
+    """The docs' paths (`--template-file infra/deploy/iam.yaml`) are relative to the clone root."""
     monkeypatch.chdir(PROJECT_ROOT)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 

@@ -19,7 +19,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from infra.eb_template import CUSTOM_NAMESPACE, MergedTemplate, build_template
+from infra.deploy.environment_template import CUSTOM_NAMESPACE, MergedTemplate, build_template
 
 REGION = "us-east-1"
 #: Elastic Beanstalk names an environment's stack awseb-<environment id>-stack.
@@ -66,7 +66,7 @@ def environment_stack(
 def test_iam_stack_makes_the_roles_eb_create_takes(
     session: boto3.session.Session, repo_root: Path
 ) -> None:
-    outputs = deploy(session, IAM_STACK, (repo_root / "infra/iam.yaml").read_text())
+    outputs = deploy(session, IAM_STACK, (repo_root / "infra/deploy/iam.yaml").read_text())
     iam = session.client("iam")
     assert outputs["InstanceProfileName"] == "xray-signup-ec2-profile"
     assert outputs["ServiceRoleName"] == "xray-signup-service-role"
@@ -76,7 +76,7 @@ def test_iam_stack_makes_the_roles_eb_create_takes(
 
     # moto's CloudFormation does not attach ManagedPolicyArns, so check what the template names
     # against the AWS managed policies moto knows (a misspelt name or wrong path fails here).
-    template = (repo_root / "infra/iam.yaml").read_text()
+    template = (repo_root / "infra/deploy/iam.yaml").read_text()
     managed = re.findall(r"arn:\$\{AWS::Partition\}:iam::aws:policy/([\w/-]+)", template)
     assert len(managed) == 4
     for name in managed:
@@ -164,7 +164,7 @@ def test_instance_policy_covers_the_environment_resources_and_nothing_else(
     repo_root: Path,
     environment_stack: tuple[MergedTemplate, dict[str, str]],
 ) -> None:
-    iam_outputs = deploy(session, IAM_STACK, (repo_root / "infra/iam.yaml").read_text())
+    iam_outputs = deploy(session, IAM_STACK, (repo_root / "infra/deploy/iam.yaml").read_text())
     role_name = iam_outputs["InstanceRoleArn"].rsplit("/", 1)[1]
     document = session.client("iam").get_role_policy(RoleName=role_name, PolicyName="signup-app")
     policy = document["PolicyDocument"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from infra.eb_template import (
+from infra.deploy.environment_template import (
     CUSTOM_NAMESPACE,
     ENVIRONMENT_NAMESPACE,
     build_template,

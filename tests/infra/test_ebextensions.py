@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from infra.eb_template import CUSTOM_NAMESPACE, ENVIRONMENT_NAMESPACE
+from infra.deploy.environment_template import CUSTOM_NAMESPACE, ENVIRONMENT_NAMESPACE
 
 Options = dict[tuple[str, str], Any]
 ENV = ENVIRONMENT_NAMESPACE

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from app.config import Settings
-from infra.faults.proxy import FaultProxy
+from infra.local.faults.proxy import FaultProxy
 from tests.support.aws import SignupResources
 from tests.support.processes import PROJECT_ROOT
 from tests.support.udp import DaemonListener

@@ -24,7 +24,7 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from app.config import Settings
-from infra.faults.proxy import FaultProxy
+from infra.local.faults.proxy import FaultProxy
 from tests.support.aws import SignupResources
 from tests.support.reliability import ClientLedger, SignupCount, record_signups
 from xray_local.server import XRayServer
@@ -132,7 +132,7 @@ def describe(answers: list[Any]) -> str:
 
 
 def documented(name: str, during: list[Any], health: int) -> bool:
-    """The answer infra/faults/scenarios.py documents for the scenario, judged from the answers."""
+    """The answer infra/local/faults/scenarios.py documents for the scenario, judged by answers."""
     retry_after = {a.headers.get("Retry-After") for a in during}
     if name == "throttle":
         return statuses(during) == {429} and retry_after == {"2"}

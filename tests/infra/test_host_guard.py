@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 import pytest
 
-from infra.stack import LocalStack
+from infra.local.stack import LocalStack
 from tests.support.local_stack import running_stack
 
 pytestmark = pytest.mark.slow

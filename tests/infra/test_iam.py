@@ -1,4 +1,4 @@
-"""infra/iam.yaml: lints clean, least privilege for the app, the roles `eb create` needs."""
+"""infra/deploy/iam.yaml: lints clean, least privilege for the app, the roles `eb create` needs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml  # type: ignore[import-untyped]
 
-IAM_TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "iam.yaml"
+IAM_TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "deploy" / "iam.yaml"
 
 
 class _CfnLoader(yaml.SafeLoader):  # type: ignore[misc]

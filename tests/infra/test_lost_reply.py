@@ -13,9 +13,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError
 
-from infra.faults.aws_shapes import FaultAnswer
-from infra.faults.proxy import FaultProxy
-from infra.faults.scenarios import ScenarioBoard
+from infra.local.faults.aws_shapes import FaultAnswer
+from infra.local.faults.proxy import FaultProxy
+from infra.local.faults.scenarios import ScenarioBoard
 from tests.support.aws import SignupResources
 
 #: What botocore raises when the connection closes before any answer (a reset included).

@@ -15,8 +15,8 @@ import pytest
 
 from app import create_app
 from app.config import Settings
-from infra.faults.proxy import FaultProxy
-from infra.faults.scenarios import MAX_LATENCY_MS
+from infra.local.faults.proxy import FaultProxy
+from infra.local.faults.scenarios import MAX_LATENCY_MS
 from tests.support.processes import PROJECT_ROOT
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import boto3
 import pytest
 
-from infra.faults.proxy import FaultProxy
+from infra.local.faults.proxy import FaultProxy
 from loadgen.cli import locust_command
 from tests.support.aws import SignupResources, create_signup_resources
 from tests.support.processes import PROJECT_ROOT, gunicorn_app, moto_server

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from infra.faults.proxy import FaultProxy
-from infra.stack import LocalStack, PortInUse, StackConfig
+from infra.local.faults.proxy import FaultProxy
+from infra.local.stack import LocalStack, PortInUse, StackConfig
 from tests.support.net import free_port
 from tests.support.time_wait import leave_time_wait, time_wait_ports
 from xray_local.server import XRayServer

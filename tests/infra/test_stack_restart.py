@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.stack import LocalStack
+from infra.local.stack import LocalStack
 from tests.support.local_stack import running_stack
 from tests.support.net import free_port
 from tests.support.time_wait import fetch_until_server_closes, wait_for_time_wait

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from infra.faults.scenarios import DESCRIPTIONS
+from infra.local.faults.scenarios import DESCRIPTIONS
 from tests.support.openapi_fuzz import FuzzRequest, leaks
 from tests.support.reliability import FigureVerdict, record_figure
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from moto.moto_api._internal.models import moto_api_backend
 
-from infra.stack import LocalStack, StackConfig
+from infra.local.stack import LocalStack, StackConfig
 from tests.support.net import free_port
 
 __all__ = ["running_stack"]

@@ -9,8 +9,8 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from infra.faults.proxy import CONTROL_PATH
-from infra.faults.scenarios import (
+from infra.local.faults.proxy import CONTROL_PATH
+from infra.local.faults.scenarios import (
     DISTRIBUTIONS,
     OUTAGE_MODES,
     SCENARIO_NAMES,

@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
 from hostguard import HostPolicy, cross_site_reason
-from infra.faults.aws_shapes import (
+from infra.local.faults.aws_shapes import (
     DYNAMODB_DOWN,
     SNS_DOWN,
     THROTTLED,
@@ -31,8 +31,8 @@ from infra.faults.aws_shapes import (
     dynamodb_error,
     sns_error,
 )
-from infra.faults.calls import classify
-from infra.faults.scenarios import SERVICES, ScenarioBoard, ScenarioError
+from infra.local.faults.calls import classify
+from infra.local.faults.scenarios import SERVICES, ScenarioBoard, ScenarioError
 
 __all__ = ["CONTROL_PATH", "MAX_HOLD_SECONDS", "WRITES", "Action", "FaultProxy", "classify"]
 

@@ -1,0 +1,1 @@
+"""Operating a running service, deployed or local: `xray-signup renotify` (owed notifications)."""
