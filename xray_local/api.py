@@ -21,7 +21,7 @@ from xray_local.graph import service_graph
 from xray_local.ingest import IngestCounters
 from xray_local.protocol import ProtocolError, validate_document
 from xray_local.sampling import SamplingRules
-from xray_local.store import Store
+from xray_local.store.traces import Store
 from xray_local.summaries import build_trace_view
 from xray_local.trace_summary import trace_summary_json
 from xray_local.traceview import TraceView

@@ -13,7 +13,7 @@ from hostguard import add_allow_host_argument, extra_hosts
 from xray_local.console import console_blueprint
 from xray_local.sampling import SamplingRuleError, SamplingRules
 from xray_local.server import XRayServer
-from xray_local.store import Retention
+from xray_local.store.traces import Retention
 
 __all__ = ["add_arguments", "main", "register", "run"]
 

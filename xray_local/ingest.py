@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from xray_local.protocol import ProtocolError, parse_datagram
-from xray_local.store import Store
+from xray_local.store.traces import Store
 
 __all__ = ["IngestCounters", "UdpReceiver"]
 

@@ -27,9 +27,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from xray_local.store.logs import TRACE_ID
+
 __all__ = ["TRACE_ID", "Pattern", "PatternError", "compile_pattern"]
 
-TRACE_ID = re.compile(r"1-[0-9a-f]{8}-[0-9a-f]{24}")
 _TERM = re.compile(r'\s*(?:([-?]?)"((?:[^"\\]|\\.)*)"|([-?]?)([^\s"]+))')
 _JSON_TOKEN = re.compile(
     r"\s*(?:(?P<op>&&|\|\||!=|<=|>=|=|<|>|\(|\))|(?P<sel>\$(?:\.[A-Za-z0-9_$@-]+|\[\d+\])*)"

@@ -25,7 +25,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from xray_local.api import error_response
 from xray_local.logpattern import PatternError, compile_pattern
-from xray_local.logstore import LogStore
+from xray_local.store.logs import LogStore
 from xray_local.validation import decode_token, encode_token
 
 __all__ = ["EXTENSION", "SCAN_BUDGET", "TARGET_PREFIX", "logs_api"]

@@ -22,9 +22,9 @@ from xray_local.api import ApiContext, api, error_response
 from xray_local.ingest import UdpReceiver
 from xray_local.logs_api import EXTENSION as LOGS_EXTENSION
 from xray_local.logs_api import logs_api
-from xray_local.logstore import LogRetention, LogStore
 from xray_local.sampling import SamplingRules
-from xray_local.store import Retention, Store
+from xray_local.store.logs import LogRetention, LogStore
+from xray_local.store.traces import Retention, Store
 
 __all__ = ["XRayServer", "create_app"]
 

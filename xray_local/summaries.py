@@ -26,6 +26,7 @@ from xray_local.entities import (
     iter_subsegments,
     outcome,
 )
+from xray_local.store.traces import Trace
 from xray_local.trace_summary import trace_summary_json
 from xray_local.traceview import (
     AnnotationValue,
@@ -34,7 +35,6 @@ from xray_local.traceview import (
     NodeKey,
     RootCause,
     ServiceView,
-    Trace,
     TraceView,
 )
 

@@ -12,7 +12,6 @@ them, not on the raw segment documents or on each other.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 __all__ = [
     "AnnotationValue",
@@ -21,27 +20,11 @@ __all__ = [
     "NodeKey",
     "RootCause",
     "ServiceView",
-    "Trace",
     "TraceView",
 ]
 
 #: An annotation value as X-Ray stores it: string, number or boolean.
 AnnotationValue = str | float | int | bool
-
-
-@dataclass(frozen=True)
-class Trace:
-    """Every stored document of one trace.
-
-    `segments` are complete segment documents (parsed JSON objects, `"type"` absent), with any
-    standalone subsegment documents already merged into the `subsegments` list of their parent
-    (segment or subsegment) by the store. Standalone subsegments whose parent never arrived stay in
-    `orphans` so that nothing received is hidden.
-    """
-
-    id: str
-    segments: tuple[dict[str, Any], ...]
-    orphans: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,9 @@ import jsonschema
 import pytest
 
 from xray_local.filters import compile_filter
+from xray_local.store import Trace
 from xray_local.summaries import build_trace_view
-from xray_local.traceview import Trace, TraceView
+from xray_local.traceview import TraceView
 
 HERE = Path(__file__).parent
 CORPUS = HERE / "corpus" / "signup-traces.json"

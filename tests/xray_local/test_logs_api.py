@@ -13,8 +13,8 @@ from botocore.exceptions import ClientError
 
 from xray_local import logs_api
 from xray_local.logpattern import PatternError, compile_pattern
-from xray_local.logstore import LogRetention, LogStore
 from xray_local.server import XRayServer
+from xray_local.store import LogRetention, LogStore
 
 T1 = "1-65a1b2c3-0123456789abcdef01234567"
 T2 = "1-65a1b2c3-fedcba9876543210fedcba98"

@@ -10,15 +10,29 @@ so "the lines of trace T" is an index lookup however many lines the store holds.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from xray_local.logpattern import TRACE_ID, Pattern
-from xray_local.sqlite import SqliteFile
+from xray_local.store.sqlite import SqliteFile
 
-__all__ = ["LogEvent", "LogRetention", "LogStore"]
+__all__ = ["TRACE_ID", "EventFilter", "LogEvent", "LogRetention", "LogStore"]
+
+#: An X-Ray trace id anywhere in a line: what the trace index (`event_traces`) is keyed by.
+TRACE_ID = re.compile(r"1-[0-9a-f]{8}-[0-9a-f]{24}")
+
+
+class EventFilter(Protocol):
+    """What `LogStore.scan` needs of a filter (a compiled `xray_local.query.logpatterns.Pattern`):
+    whether a message matches, and the trace ids every match must contain (read by index)."""
+
+    @property
+    def trace_ids(self) -> frozenset[str]: ...
+
+    def matches(self, message: str) -> bool: ...
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS log_groups (
@@ -148,7 +162,7 @@ class LogStore(SqliteFile):
         streams: list[str] | None,
         start_ms: int | None,
         end_ms: int | None,
-        pattern: Pattern,
+        pattern: EventFilter,
         after: tuple[int, int] | None,
         batch: int = 2000,
     ) -> Iterator[tuple[LogEvent, bool]]:

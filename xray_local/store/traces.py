@@ -6,7 +6,7 @@ is stored once, an `in_progress` document is replaced by its complete version, a
 is never replaced by a late `in_progress` one. Standalone subsegments are stored as they come (also
 before their parent) and merged into their parent only when a Trace is read.
 
-One connection behind a lock (xray_local/sqlite.py) serves the UDP writer and the HTTP threads;
+One connection behind a lock (`store/sqlite.py`) serves the UDP writer and the HTTP threads;
 writes are batched into one transaction by the caller (`put_many`), which is what keeps ingest fast.
 """
 
@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xray_local.sqlite import SqliteFile
-from xray_local.traceview import Trace
+from xray_local.store.sqlite import SqliteFile
 
-__all__ = ["Retention", "Store", "TraceRow", "merge_documents"]
+__all__ = ["Retention", "Store", "Trace", "TraceRow", "merge_documents"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
@@ -63,6 +62,21 @@ ON CONFLICT (trace_id) DO UPDATE SET
 
 #: Column compared with the requested range for each GetTraceSummaries TimeRangeType.
 _RANGE_COLUMNS = {"TraceId": "id_time", "Event": "start_time", "Service": "end_time"}
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Every stored document of one trace, as the store hands it to readers.
+
+    `segments` are complete segment documents (parsed JSON objects, `"type"` absent), with any
+    standalone subsegment documents already merged into the `subsegments` list of their parent
+    (segment or subsegment) by the store. Standalone subsegments whose parent never arrived stay in
+    `orphans` so that nothing received is hidden.
+    """
+
+    id: str
+    segments: tuple[dict[str, Any], ...]
+    orphans: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
