@@ -18,8 +18,8 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from xray_local.filters import FilterSyntaxError, compile_filter
 from xray_local.graph import service_graph
-from xray_local.ingest import IngestCounters
-from xray_local.protocol import ProtocolError, validate_document
+from xray_local.ingest.protocol import ProtocolError, validate_document
+from xray_local.ingest.udp import IngestCounters
 from xray_local.sampling import SamplingRules
 from xray_local.store.traces import Store
 from xray_local.summaries import build_trace_view

@@ -19,7 +19,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from hostguard import HostGuard, HostPolicy
 from xray_local.api import ApiContext, api, error_response
-from xray_local.ingest import UdpReceiver
+from xray_local.ingest.udp import UdpReceiver
 from xray_local.logs_api import EXTENSION as LOGS_EXTENSION
 from xray_local.logs_api import logs_api
 from xray_local.sampling import SamplingRules

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.xray_local.xl_docs import signup_segment
-from xray_local.protocol import ProtocolError, parse_datagram
+from xray_local.ingest import ProtocolError, parse_datagram
 
 
 def _doc(**changes: object) -> bytes:

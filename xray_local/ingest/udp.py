@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from xray_local.protocol import ProtocolError, parse_datagram
+from xray_local.ingest.protocol import ProtocolError, parse_datagram
 from xray_local.store.traces import Store
 
 __all__ = ["IngestCounters", "UdpReceiver"]
