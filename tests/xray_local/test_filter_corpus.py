@@ -24,10 +24,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from xray_local.filters import compile_filter
+from xray_local.query.filters import compile_filter
+from xray_local.query.model import TraceView
+from xray_local.query.views import build_trace_view
 from xray_local.store import Trace
-from xray_local.summaries import build_trace_view
-from xray_local.traceview import TraceView
 
 HERE = Path(__file__).parent
 CORPUS = HERE / "corpus" / "signup-traces.json"

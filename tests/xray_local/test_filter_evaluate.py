@@ -10,8 +10,8 @@ from dataclasses import replace
 
 import pytest
 
-from xray_local.filters import compile_filter
-from xray_local.traceview import Call, EdgeView, NodeKey, RootCause, ServiceView, TraceView
+from xray_local.query.filters import compile_filter
+from xray_local.query.model import Call, EdgeView, NodeKey, RootCause, ServiceView, TraceView
 
 APP = NodeKey("signup-app", None)
 TABLE = NodeKey("signups", "AWS::DynamoDB::Table")

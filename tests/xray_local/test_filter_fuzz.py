@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.xray_local.test_filter_evaluate import CREATED, DUPLICATE, NO_HTTP
-from xray_local.filters import FilterSyntaxError, compile_filter
+from xray_local.query.filters import FilterSyntaxError, compile_filter
 
 FRAGMENTS = [
     "ok",

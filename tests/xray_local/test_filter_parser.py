@@ -10,9 +10,9 @@ import pickle
 
 import pytest
 
-from xray_local.filters import FilterSyntaxError, compile_filter
-from xray_local.filters.ast import And, Annotation, Check, Kind, MatchAll, Not, Or, Service
-from xray_local.filters.parser import MAX_DEPTH, parse
+from xray_local.query.filters import FilterSyntaxError, compile_filter
+from xray_local.query.filters.ast import And, Annotation, Check, Kind, MatchAll, Not, Or, Service
+from xray_local.query.filters.parser import MAX_DEPTH, parse
 
 INVALID = [
     # (expression, position, message)

@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from xray_local import logs_api
-from xray_local.logpattern import PatternError, compile_pattern
+from xray_local.query.logpatterns import PatternError, compile_pattern
 from xray_local.server import XRayServer
 from xray_local.store import LogRetention, LogStore
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 
 from tests.xray_local.xl_docs import new_id, signup_segment, validate
+from xray_local.query.model import NodeKey
+from xray_local.query.views import build_trace_view, trace_summary_json
 from xray_local.store import Trace
-from xray_local.summaries import build_trace_view, trace_summary_json
-from xray_local.traceview import NodeKey
 
 TABLE = NodeKey("signups", "AWS::DynamoDB::Table")
 SNS = NodeKey("SNS", "AWS::SNS")

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from xray_local.trace_summary import service_id_json
-from xray_local.traceview import Call, NodeKey, TraceView
+from xray_local.query.model import Call, NodeKey, TraceView
+from xray_local.query.summaries import service_id_json
 
 __all__ = ["CLIENT_TYPE", "GraphBuilder", "service_graph"]
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from xray_local.filters.ast import (
+from xray_local.query.filters.ast import (
     And,
     Annotation,
     Check,
@@ -36,8 +36,8 @@ from xray_local.filters.ast import (
     Selector,
     Service,
 )
-from xray_local.filters.errors import FilterSyntaxError
-from xray_local.filters.keywords import (
+from xray_local.query.filters.errors import FilterSyntaxError
+from xray_local.query.filters.keywords import (
     ALL_KEYWORDS,
     EDGE,
     ROOT_CAUSE_SCOPES,
@@ -45,8 +45,8 @@ from xray_local.filters.keywords import (
     TRACE,
     Scope,
 )
-from xray_local.filters.lexer import Token, TokenKind, tokenize
-from xray_local.filters.stream import MAX_DEPTH, WORD_OPERATORS, TokenStream
+from xray_local.query.filters.lexer import Token, TokenKind, tokenize
+from xray_local.query.filters.stream import MAX_DEPTH, WORD_OPERATORS, TokenStream
 
 __all__ = ["MAX_DEPTH", "parse"]
 

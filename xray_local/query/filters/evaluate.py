@@ -25,7 +25,7 @@ import operator
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from xray_local.filters.ast import (
+from xray_local.query.filters.ast import (
     And,
     Annotation,
     Check,
@@ -40,7 +40,7 @@ from xray_local.filters.ast import (
     Selector,
     Service,
 )
-from xray_local.filters.keywords import (
+from xray_local.query.filters.keywords import (
     EDGE,
     ROOT_CAUSE_SCOPES,
     SERVICE,
@@ -48,7 +48,7 @@ from xray_local.filters.keywords import (
     RootCauseItem,
     Scope,
 )
-from xray_local.traceview import AnnotationValue, NodeKey, ServiceView, TraceView
+from xray_local.query.model import AnnotationValue, NodeKey, ServiceView, TraceView
 
 __all__ = ["compile_expr"]
 

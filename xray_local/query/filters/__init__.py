@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from xray_local.filters.errors import FilterSyntaxError
-from xray_local.filters.evaluate import compile_expr
-from xray_local.filters.parser import parse
-from xray_local.traceview import TraceView
+from xray_local.query.filters.errors import FilterSyntaxError
+from xray_local.query.filters.evaluate import compile_expr
+from xray_local.query.filters.parser import parse
+from xray_local.query.model import TraceView
 
 __all__ = ["FilterSyntaxError", "compile_filter"]
 

@@ -6,7 +6,7 @@ which services and edges it contributes to the map (GetServiceGraph / GetTraceGr
 holds those facts as plain frozen dataclasses so that each of the three readers depends only on
 them, not on the raw segment documents or on each other.
 
-`xray_local.summaries.build_trace_view(trace)` builds a `TraceView` from a `Trace`.
+`xray_local.query.views.build_trace_view(trace)` builds a `TraceView` from a `Trace`.
 """
 
 from __future__ import annotations

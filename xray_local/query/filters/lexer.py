@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 
-from xray_local.filters.errors import FilterSyntaxError
+from xray_local.query.filters.errors import FilterSyntaxError
 
 __all__ = ["Token", "TokenKind", "describe", "tokenize"]
 

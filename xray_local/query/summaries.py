@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from xray_local.traceview import AnnotationValue, NodeKey, RootCause, ServiceView, TraceView
+from xray_local.query.model import AnnotationValue, NodeKey, RootCause, ServiceView, TraceView
 
 __all__ = ["annotation_value_json", "service_id_json", "trace_summary_json"]
 

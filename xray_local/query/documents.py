@@ -1,4 +1,4 @@
-"""Facts read from one segment or subsegment document, shared by the trace view and the store.
+"""Facts read from one segment or subsegment document, shared by the node builder and the view.
 
 X-Ray documents say the same thing in two ways: HTTP status codes and the `error` / `throttle` /
 `fault` flags. The Python SDK sets `fault` on every botocore `ClientError` even when DynamoDB
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from xray_local.traceview import Call
+from xray_local.query.model import Call
 
 __all__ = [
     "INFERRED_NAMESPACES",
@@ -20,7 +20,11 @@ __all__ = [
     "first_exception",
     "http_status",
     "iter_subsegments",
+    "object_or_empty",
     "outcome",
+    "str_or_none",
+    "time_of",
+    "walk",
 ]
 
 #: Subsegment namespaces that stand for a call to another node of the graph.
@@ -59,10 +63,25 @@ def outcome(doc: dict[str, Any]) -> tuple[bool, bool, bool]:
     return False, False, False
 
 
+def str_or_none(value: Any) -> str | None:
+    """The value when it is a string, else None (documents are untrusted input)."""
+    return value if isinstance(value, str) else None
+
+
+def object_or_empty(value: Any) -> dict[str, Any]:
+    """The value when it is a JSON object, else an empty one (documents are untrusted input)."""
+    return value if isinstance(value, dict) else {}
+
+
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
+
+
+def time_of(doc: dict[str, Any], key: str) -> float | None:
+    """`start_time` / `end_time` as seconds, or None when absent or not a number."""
+    return _number(doc.get(key))
 
 
 def call_of(doc: dict[str, Any]) -> Call | None:
@@ -90,6 +109,14 @@ def iter_subsegments(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
         for sub in subs:
             if isinstance(sub, dict):
                 yield sub
+
+
+def walk(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """A document and all its nested subsegments, depth first."""
+    out = [doc]
+    for sub in iter_subsegments(doc):
+        out.extend(walk(sub))
+    return out
 
 
 def first_exception(doc: dict[str, Any]) -> tuple[str | None, str | None, bool]:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from xray_local.filters.ast import Kind, Operator, Value
-from xray_local.filters.errors import FilterSyntaxError
-from xray_local.filters.lexer import Token, TokenKind, describe
+from xray_local.query.filters.ast import Kind, Operator, Value
+from xray_local.query.filters.errors import FilterSyntaxError
+from xray_local.query.filters.lexer import Token, TokenKind, describe
 
 __all__ = ["MAX_DEPTH", "WORD_OPERATORS", "TokenStream"]
 

@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from xray_local.filters.ast import Kind
-from xray_local.traceview import Call, EdgeView, ServiceView, TraceView
+from xray_local.query.filters.ast import Kind
+from xray_local.query.model import Call, EdgeView, ServiceView, TraceView
 
 __all__ = [
     "EDGE",
