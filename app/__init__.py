@@ -11,7 +11,7 @@ from app.security import init_security_headers
 from app.signups.notifier import SignupNotifier
 from app.signups.service import SignupService
 from app.signups.store import SignupStore
-from app.tracing import init_tracing
+from app.tracing import init_app_tracing
 from app.views import errors, generator, health, openapi, pages, scenarios, signups
 from hostguard import HostGuard, HostPolicy
 
@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         SignupNotifier(clients.sns, settings.topic_arn),
     )
 
-    init_tracing(app, settings)
+    init_app_tracing(app, settings)
     errors.init_error_handlers(app)
     init_security_headers(app)
     for blueprint in (pages.bp, signups.bp, health.bp, generator.bp, openapi.bp):

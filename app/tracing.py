@@ -1,10 +1,28 @@
 """X-Ray tracing for the app: aws-xray-sdk's Flask middleware, the boto3 patch, and annotations.
 
 Every request becomes a segment and every DynamoDB / SNS call a subsegment with its AWS metadata.
-Two choices here matter for people reading the traces:
-- `/health` and static files are not traced: they would drown the signups on the service map.
-  They still run inside an unsampled (dummy) segment, so an AWS call made by `/health` neither
-  emits a document nor logs "cannot find the current segment".
+The set-up is in two parts, because the SDK keeps some of its state per process:
+
+- **Process-wide** (`configure_process_tracing`): the SDK's recorder (`xray_recorder`: service
+  name, daemon address, sampling, plugins; the botocore patch records its subsegments through
+  it), the boto3 patch (applied once per process, however many apps are built) and the SDK's
+  on/off switch. A traced app's settings are applied to the recorder and kept as
+  `process_tracing()`; when a later app in the same process asks for a different recorder
+  configuration, the last one wins for every app in the process (the SDK has one recorder), and
+  a WARNING names what changed. Not an error: one process serves one app in every deployment
+  (`app.wsgi`), and only tests and benchmarks build several, each using the one built last.
+  An app with tracing off leaves all of this alone: it never turns the SDK's switch off for
+  apps built earlier. (`AWS_XRAY_SDK_ENABLED=false` in the environment still turns the SDK off
+  for the whole process: the SDK reads that variable itself, and it takes precedence.)
+- **Per app** (`init_app_tracing`): the middleware. A traced app opens a segment per request;
+  an app with tracing off runs every request inside an unsampled (dummy) segment, so it emits
+  nothing, answers no trace header, and an AWS call patched by another app in the process logs
+  no "cannot find the current segment".
+
+Two choices matter for people reading the traces:
+- The requests the sampling rules never trace (`app/sampling-rules.json`, rules with rate and
+  reservoir 0: health checks, static files, the status poll...) are not traced here either,
+  locally included: they would drown the signups on the service map (app/sampling.py).
 - `context_missing` is LOG_ERROR: with no daemon listening (UDP is fire-and-forget anyway) or a
   call outside a request, the app answers exactly as it would with tracing working.
 """
@@ -12,6 +30,8 @@ Two choices here matter for people reading the traces:
 from __future__ import annotations
 
 import logging
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 from aws_xray_sdk import global_sdk_config
@@ -20,57 +40,43 @@ from aws_xray_sdk.ext.flask.middleware import XRayMiddleware
 from flask import Flask, Response, g, request
 
 from app.config import Settings
+from app.sampling import untraced
 
-__all__ = ["UNTRACED_PREFIXES", "annotate", "init_tracing", "latest_subsegment_id"]
+__all__ = [
+    "ProcessTracing",
+    "annotate",
+    "configure_process_tracing",
+    "init_app_tracing",
+    "latest_subsegment_id",
+    "process_tracing",
+]
 
 log = logging.getLogger(__name__)
-
-#: Paths that are served without a sampled segment (deployed, the sampling rules say the same).
-UNTRACED_PREFIXES: tuple[str, ...] = (
-    "/health",
-    "/static/",
-    "/favicon.ico",
-    "/generator/status",
-    "/scenarios",
-)
 
 #: How deep the SDK walks the stack for an exception's `cause`; the default (10) costs CPU on
 #: every duplicate (a handled ClientError) for frames nobody reads in the trace view.
 MAX_TRACE_BACK = 4
 
 
-def _untraced(path: str) -> bool:
-    return path.startswith(UNTRACED_PREFIXES)
+@dataclass(frozen=True)
+class ProcessTracing:
+    """What this process's SDK was told: the recorder's options and whether boto3 is patched."""
+
+    recorder_options: dict[str, Any] = field(default_factory=dict)
+    patched: bool = False
 
 
-class SignupXRayMiddleware(XRayMiddleware):  # type: ignore[misc]
-    """The SDK's Flask middleware, minus segments for the paths in UNTRACED_PREFIXES."""
-
-    def _before_request(self) -> None:
-        if _untraced(request.path):
-            self._recorder.begin_segment(name=self._recorder.service, sampling=0)
-            return
-        super()._before_request()
-        segment = self._recorder.current_segment()
-        if segment is not None and segment.sampled:
-            # For log lines: the ids that make a line findable from its trace.
-            g.xray_trace_id = segment.trace_id
-            g.xray_segment_id = segment.id
-
-    def _after_request(self, response: Response) -> Response:
-        if _untraced(request.path):
-            return response
-        result: Response = super()._after_request(response)
-        return result
+_lock = threading.Lock()
+_state = ProcessTracing()
 
 
-def init_tracing(app: Flask, settings: Settings) -> None:
-    """Configure the process-wide recorder from settings and wrap `app` in the middleware."""
-    global_sdk_config.set_sdk_enabled(settings.xray_enabled)
-    app.extensions["xray_enabled"] = settings.xray_enabled
-    if not settings.xray_enabled:
-        log.info("X-Ray tracing is off (AWS_XRAY_SDK_ENABLED=false)")
-        return
+def process_tracing() -> ProcessTracing:
+    """The process-wide tracing state the last traced app configured (empty before any)."""
+    return _state
+
+
+def recorder_options(settings: Settings) -> dict[str, Any]:
+    """The recorder configuration `settings` ask for."""
     options: dict[str, Any] = {
         "service": settings.tracing_name,
         "daemon_address": settings.xray_daemon_address,
@@ -86,9 +92,75 @@ def init_tracing(app: Flask, settings: Settings) -> None:
         options["sampling"] = False
     if settings.xray_plugins:
         options["plugins"] = settings.xray_plugins
-    xray_recorder.configure(**options)
-    patch(["boto3"])
-    SignupXRayMiddleware(app, xray_recorder)
+    return options
+
+
+def configure_process_tracing(settings: Settings) -> ProcessTracing:
+    """Apply the process-wide part of `settings` (see the module docstring); idempotent.
+
+    Tracing off: nothing changes. Tracing on: the SDK's switch on, the recorder configured
+    (again only if the options differ; a WARNING when they replace another app's), boto3
+    patched unless it already is.
+    """
+    global _state
+    if not settings.xray_enabled:
+        log.info("X-Ray tracing is off for this app (AWS_XRAY_SDK_ENABLED=false)")
+        return _state
+    with _lock:
+        global_sdk_config.set_sdk_enabled(True)
+        options = recorder_options(settings)
+        previous = _state.recorder_options
+        if options != previous:
+            if previous:
+                changed = sorted(k for k in options.keys() | previous.keys()
+                                 if options.get(k) != previous.get(k))  # fmt: skip
+                log.warning(
+                    "X-Ray recorder reconfigured (%s): the recorder is process-wide, so apps "
+                    "built earlier in this process now trace with this configuration too",
+                    ", ".join(f"{k}={options.get(k)!r}" for k in changed),
+                )
+            xray_recorder.configure(**options)
+        patched = _state.patched
+        if not patched and global_sdk_config.sdk_enabled():
+            patch(["boto3"])  # the SDK skips it while disabled: then a later app patches
+            patched = True
+        _state = ProcessTracing(recorder_options=options, patched=patched)
+        return _state
+
+
+class SignupXRayMiddleware(XRayMiddleware):  # type: ignore[misc]
+    """The SDK's Flask middleware, minus sampled segments for the requests the sampling rules
+    never trace (and for every request of an app with tracing off)."""
+
+    def __init__(self, app: Flask, recorder: Any, traced: bool = True) -> None:
+        self._traced = traced
+        super().__init__(app, recorder)
+
+    def _untraced(self) -> bool:
+        return not self._traced or untraced(request.method, request.path, request.host)
+
+    def _before_request(self) -> None:
+        if self._untraced():
+            self._recorder.begin_segment(name=self._recorder.service, sampling=0)
+            return
+        super()._before_request()
+        segment = self._recorder.current_segment()
+        if segment is not None and segment.sampled:
+            # For log lines: the ids that make a line findable from its trace.
+            g.xray_trace_id = segment.trace_id
+            g.xray_segment_id = segment.id
+
+    def _after_request(self, response: Response) -> Response:
+        if self._untraced():
+            return response
+        result: Response = super()._after_request(response)
+        return result
+
+
+def init_app_tracing(app: Flask, settings: Settings) -> None:
+    """Trace `app`'s requests (or, tracing off, run them unsampled); process-wide set-up first."""
+    configure_process_tracing(settings)
+    SignupXRayMiddleware(app, xray_recorder, traced=settings.xray_enabled)
 
 
 def _request_segment() -> Any | None:

@@ -57,7 +57,7 @@ if "max_trace_back" in levers:
 
 application = create_app()
 
-if "streaming_threshold" in levers and application.extensions.get("xray_enabled"):
+if "streaming_threshold" in levers and application.extensions["settings"].xray_enabled:
     from aws_xray_sdk.core import xray_recorder
 
     xray_recorder.configure(streaming_threshold=int(levers["streaming_threshold"]))

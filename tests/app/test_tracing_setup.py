@@ -1,0 +1,108 @@
+"""The tracing set-up: what is process-wide (the SDK's recorder, the boto3 patch, the SDK's switch)
+and what each app owns (its middleware), as app/tracing.py's docstring says."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from aws_xray_sdk import global_sdk_config
+from aws_xray_sdk.core import xray_recorder
+
+import app.tracing as tracing
+from app import create_app
+from app.config import Settings
+from tests.support.aws import SignupResources
+from tests.support.udp import DaemonListener
+
+FORM = {"name": "Ada", "email": "ada@example.com", "previewAccess": "No", "theme": "flatly"}
+
+
+def traced(aws: SignupResources, daemon: DaemonListener, **changes: Any) -> Settings:
+    return Settings(
+        table_name=aws.table_name,
+        topic_arn=aws.topic_arn,
+        region="us-east-1",
+        xray_daemon_address=daemon.address,
+        **changes,
+    )
+
+
+def warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "app.tracing" and r.levelno >= logging.WARNING]
+
+
+@pytest.fixture
+def second_daemon() -> Iterator[DaemonListener]:
+    listener = DaemonListener()
+    yield listener
+    listener.close()
+
+
+def test_boto3_is_patched_once_however_many_apps(
+    aws: SignupResources, daemon: DaemonListener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[Any] = []
+    monkeypatch.setattr(tracing, "_state", tracing.ProcessTracing())  # a fresh process
+    monkeypatch.setattr(tracing, "patch", lambda modules: calls.append(modules))
+    for _ in range(3):
+        create_app(traced(aws, daemon))
+    create_app(traced(aws, daemon, tracing_name="other"))
+    create_app(traced(aws, daemon, xray_enabled=False))
+    assert calls == [["boto3"]]
+    assert tracing.process_tracing().patched
+
+
+def test_process_state_is_the_last_traced_apps_and_a_change_is_logged(
+    aws: SignupResources,
+    daemon: DaemonListener,
+    second_daemon: DaemonListener,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    first = create_app(traced(aws, daemon)).test_client()
+    with caplog.at_level(logging.WARNING, logger="app.tracing"):
+        create_app(traced(aws, daemon))  # the same configuration: nothing to say
+        assert warnings(caplog) == []
+        create_app(traced(aws, second_daemon, tracing_name="second"))
+    (record,) = warnings(caplog)
+    assert "daemon_address='" + second_daemon.address + "'" in record.getMessage()
+    assert "service='second'" in record.getMessage()
+    state = tracing.process_tracing()
+    assert state.recorder_options == tracing.recorder_options(
+        traced(aws, second_daemon, tracing_name="second")
+    )
+    assert state.patched and global_sdk_config.sdk_enabled()
+    assert xray_recorder.service == "second"
+    # The recorder is the process's: the app built first now sends with the second's settings.
+    assert first.get("/").status_code == 200
+    (doc,) = second_daemon.wait_for(lambda docs: len(docs) >= 1)
+    assert doc["name"] == "second"
+    assert daemon.snapshot() == []
+
+
+def test_an_app_with_tracing_off_leaves_earlier_apps_traced(
+    aws: SignupResources, daemon: DaemonListener
+) -> None:
+    on = create_app(traced(aws, daemon)).test_client()
+    before = tracing.process_tracing()
+    off = create_app(traced(aws, daemon, xray_enabled=False)).test_client()
+    assert global_sdk_config.sdk_enabled()
+    assert tracing.process_tracing() == before
+
+    answer = off.post("/signup", data=FORM)
+    assert answer.status_code == 201 and "X-Amzn-Trace-Id" not in answer.headers
+    assert "X-Amzn-Trace-Id" in on.get("/").headers
+    docs = daemon.wait_for(lambda docs: len(docs) >= 1)
+    assert [d["http"]["request"]["method"] for d in docs] == ["GET"]  # the traced app's only
+
+
+def test_the_off_app_logs_no_missing_segment_for_its_patched_calls(
+    aws: SignupResources, daemon: DaemonListener, caplog: pytest.LogCaptureFixture
+) -> None:
+    create_app(traced(aws, daemon))  # boto3 patched, the SDK on
+    off = create_app(traced(aws, daemon, xray_enabled=False)).test_client()
+    with caplog.at_level(logging.ERROR):
+        assert off.post("/signup", data=FORM).status_code == 201
+    assert not [r for r in caplog.records if "segment" in r.getMessage().lower()]
