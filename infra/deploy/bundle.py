@@ -18,6 +18,7 @@ from pathlib import Path
 
 __all__ = [
     "BUNDLE_ENTRIES",
+    "LOCAL_ONLY_FILES",
     "OPTIONAL_ENTRIES",
     "BundleError",
     "BundleResult",
@@ -46,6 +47,12 @@ EXCLUDED_DIRS: frozenset[str] = frozenset(
 #: File suffixes never shipped.
 EXCLUDED_SUFFIXES: tuple[str, ...] = (".pyc", ".pyo", ".pyd", ".swp", "~")
 EXCLUDED_NAMES: frozenset[str] = frozenset({".DS_Store", "Thumbs.db"})
+#: Files that only the local stack uses: the failure-scenario panel, which the app shows only
+#: with a local SCENARIO_API_URL and endpoint (app/views/scenarios.py), never on Elastic Beanstalk.
+#: `.ebignore` leaves out the same files.
+LOCAL_ONLY_FILES: frozenset[str] = frozenset(
+    {"app/templates/_scenarios.html", "app/static/scenarios.js"}
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -69,13 +76,15 @@ def _excluded(path: Path) -> bool:
     return path.name in EXCLUDED_NAMES or path.name.endswith(EXCLUDED_SUFFIXES)
 
 
-def _walk(directory: Path) -> Iterator[Path]:
+def _walk(directory: Path, root: Path) -> Iterator[Path]:
     for child in sorted(directory.iterdir()):
         if child.is_dir():
             if child.name not in EXCLUDED_DIRS and not child.name.endswith(".egg-info"):
-                yield from _walk(child)
+                yield from _walk(child, root)
         elif child.is_file() and not _excluded(child):
-            yield child
+            relative = child.relative_to(root)
+            if relative.as_posix() not in LOCAL_ONLY_FILES:
+                yield relative
 
 
 def bundle_files(root: Path) -> list[Path]:
@@ -88,7 +97,7 @@ def bundle_files(root: Path) -> list[Path]:
                 continue
             raise BundleError(f"{path} is missing: Elastic Beanstalk needs it in the bundle")
         if path.is_dir():
-            files.extend(p.relative_to(root) for p in _walk(path))
+            files.extend(_walk(path, root))
         else:
             files.append(path.relative_to(root))
     return files

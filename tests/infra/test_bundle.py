@@ -10,7 +10,13 @@ import pathspec  # the EB CLI's matcher; installed with the dev tools (mypy depe
 import pytest
 
 from infra.cli import main
-from infra.deploy.bundle import BUNDLE_ENTRIES, BundleError, build_bundle, bundle_files
+from infra.deploy.bundle import (
+    BUNDLE_ENTRIES,
+    LOCAL_ONLY_FILES,
+    BundleError,
+    build_bundle,
+    bundle_files,
+)
 
 NEEDED = {
     "Procfile",
@@ -48,6 +54,9 @@ JUNK = {
     ".gitignore",
     ".elasticbeanstalk/config.yml",
     "xray_signup.egg-info/PKG-INFO",
+    # local only: the failure-scenario panel never shows on Elastic Beanstalk
+    "app/templates/_scenarios.html",
+    "app/static/scenarios.js",
 }
 
 
@@ -116,6 +125,15 @@ def test_the_repository_bundle(repo_root: Path, tmp_path: Path) -> None:
     assert any(name.startswith(".ebextensions/") for name in names)
     assert any(name.startswith("app/") for name in names)
     assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".pyo"))]
+
+
+def test_the_repository_bundle_holds_no_local_only_file(repo_root: Path, tmp_path: Path) -> None:
+    """The failure-scenario panel is in the checkout (the local stack shows it), not the bundle."""
+    for name in LOCAL_ONLY_FILES:
+        assert (repo_root / name).is_file(), f"{name} is gone: update LOCAL_ONLY_FILES"
+    names = _names(build_bundle(repo_root, tmp_path, version="t").path)
+    assert not names & LOCAL_ONLY_FILES
+    assert {"app/templates/index.html", "app/templates/_generator.html"} <= names
 
 
 def test_cli_writes_and_reports_the_zip(

@@ -164,6 +164,13 @@ def test_gunicorn_serves_the_app_from_the_bundle(
         form = b"name=Ada&email=ada%40example.com&previewAccess=No&theme=flatly"
         assert _get(f"{base}/signup", form)[0] == 201
         assert _get(f"{base}/signup", form)[0] == 409
+        # The page renders without the local-only scenario panel, whose files the bundle omits.
+        assert not (unpacked / "app/templates/_scenarios.html").exists()
+        with urllib.request.urlopen(f"{base}/", timeout=5) as response:  # loopback only
+            page = response.read().decode()
+        assert response.status == 200
+        assert 'id="signup-form"' in page
+        assert 'id="scenarios"' not in page and "scenarios.js" not in page
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         output, _ = process.communicate(timeout=20)
