@@ -200,6 +200,13 @@ def test_service_matches_any_of_its_names() -> None:
     )
     assert matches('service("signups-web")', aliased)
     assert matches('service() { name = "signups-web" }', aliased)
+    assert matches('service() { name = "signup-app" }', aliased)
+
+
+def test_a_node_cannot_lose_its_own_name() -> None:
+    """`name` inside `service() { }` reads `names` alone: a view always lists the node's name."""
+    with pytest.raises(ValueError, match="must include"):
+        ServiceView(APP, ("signups-web",), None, True, False, ())
 
 
 def test_trace_level_availability_zone_instance_and_resource() -> None:

@@ -50,7 +50,11 @@ class Call:
 
 @dataclass(frozen=True)
 class ServiceView:
-    """A node as it appears in one trace (`service(...)`, `id(...)`, ServiceIds, the graph)."""
+    """A node as it appears in one trace (`service(...)`, `id(...)`, ServiceIds, the graph).
+
+    `names` are all the names the node goes by (a ServiceId's `Names`); they always include
+    `key.name`, which is checked here so that readers can rely on it.
+    """
 
     key: NodeKey
     names: tuple[str, ...]
@@ -59,6 +63,10 @@ class ServiceView:
     inferred: bool  # built from a subsegment (namespace aws/remote), not from a segment
     calls: tuple[Call, ...]
     annotations: dict[str, tuple[AnnotationValue, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.key.name not in self.names:
+            raise ValueError(f"names {self.names!r} must include the node's name {self.key.name!r}")
 
     @property
     def ok(self) -> bool:
