@@ -14,7 +14,8 @@ import time
 from bench.report import BENCH_DIR
 from bench.report import main as report
 
-#: Every benchmark, cheapest first. Each is a script that writes bench/results/<name>.json.
+#: Every benchmark, cheapest first. Each is a module (`python -m bench.<name>`) that writes
+#: bench/results/<name>.json.
 BENCHMARKS = [
     "xray_ingest",
     "xray_query",
@@ -38,7 +39,8 @@ def run(names: list[str]) -> int:
             return 2
         print(f"== {name}", flush=True)
         started = time.monotonic()
-        status = subprocess.call([sys.executable, str(script)], cwd=BENCH_DIR.parent)
+        module = f"bench.{name}"  # as a module of the bench package, from the project root
+        status = subprocess.call([sys.executable, "-m", module], cwd=BENCH_DIR.parent)
         print(f"== {name}: exit {status} after {time.monotonic() - started:.0f}s", flush=True)
         if status:
             failed.append(name)

@@ -18,7 +18,7 @@ their differences are taken on the same warm interpreter minutes apart at most:
 
 Prints `{"cpu_ms": {mode: ms per signup}, "signups": n}`.
 
-    python bench/_floor.py ENDPOINT TABLE TOPIC_ARN SIGNUPS_PER_MODE
+    python -m bench._floor ENDPOINT TABLE TOPIC_ARN SIGNUPS_PER_MODE
 """
 
 from __future__ import annotations
@@ -33,10 +33,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-sys.path.insert(0, ".")
-
-from app.aws import client_config  # noqa: E402
-from app.deadline import install_deadline, request_budget  # noqa: E402
+from app.aws import client_config
+from app.deadline import install_deadline, request_budget
 
 BLOCK = 10  # signups per mode before switching to the next one
 WARM = 50  # signups per mode before anything is measured

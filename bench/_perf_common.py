@@ -26,14 +26,10 @@ from typing import Any
 
 import boto3
 
+from bench._loopback import DaemonListener, free_port, wait_for_http
+from bench._results import record
+
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # the scripts run as `python bench/<name>.py`
-    sys.path.insert(0, str(ROOT))
-
-from _results import record  # noqa: E402
-
-from tests.support.net import free_port, wait_for_http  # noqa: E402
-from tests.support.udp import DaemonListener  # noqa: E402
 
 BIN = Path(sys.executable).parent
 LOCUSTFILE = ROOT / "loadgen" / "locustfile.py"
@@ -331,7 +327,7 @@ def traced_and_untraced() -> Iterator[TracedPair]:
 def floor_cpu_ms(endpoint: str, resources: Resources, signups: int) -> dict[str, float]:
     """CPU ms per signup of each floor of bench/_floor.py (bare boto3, a process of its own)."""
     argv = [
-        sys.executable, str(Path(__file__).with_name("_floor.py")),
+        sys.executable, "-m", "bench._floor",
         endpoint, resources.table, resources.topic_arn, str(signups),
     ]  # fmt: skip
     out = subprocess.run(

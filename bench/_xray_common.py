@@ -7,7 +7,7 @@ import random
 import statistics
 from typing import Any
 
-from _results import record
+from bench._results import record
 
 
 def signup_doc(rng: random.Random, start: float, duplicate: bool, fault: bool) -> dict[str, Any]:

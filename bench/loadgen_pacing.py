@@ -8,7 +8,7 @@ listener recording when each signup was sent. Intervals are compared with the id
 "drift" is how far the last send is from its slot on the grid drawn from the first send
 (first + n * 60/rate): negative when the first send itself was late (connection set-up), with
 the later ones back on the grid.
-Run: `.venv/bin/python bench/loadgen_pacing.py [--quick]`.
+Run: `.venv/bin/python -m bench.loadgen_pacing [--quick]`.
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
 CASES = ((10.0, 120.0), (600.0, 30.0))
 
@@ -92,8 +90,7 @@ def main() -> None:
         measure(url, float(rate), float(seconds))
         return
 
-    from _xray_common import write_results
-
+    from bench._xray_common import write_results
     from infra.local.embedded_aws import FAKE_CREDENTIALS, LocalAws
     from infra.local.processes import ManagedProcess
 
@@ -129,7 +126,15 @@ def main() -> None:
         for rate, seconds in CASES:
             seconds = 10.0 if args.quick else seconds
             child = subprocess.run(
-                [sys.executable, __file__, "--measure", url, str(rate), str(seconds)],
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.loadgen_pacing",
+                    "--measure",
+                    url,
+                    str(rate),
+                    str(seconds),
+                ],
                 cwd=ROOT,
                 capture_output=True,
                 text=True,

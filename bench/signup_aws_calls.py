@@ -22,7 +22,7 @@ Kinds of request (each answer checked, so a kind is what it claims to be):
 Both traced and untraced apps are counted: the SDK must add no AWS call of its own (locally it
 samples everything and polls nothing).
 
-    python bench/signup_aws_calls.py [--runs 3] [--requests 50] [--sns-down-requests 8]
+    python -m bench.signup_aws_calls [--runs 3] [--requests 50] [--sns-down-requests 8]
 """
 
 from __future__ import annotations
@@ -37,11 +37,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from _perf_common import app_env, create_resources, gunicorn, moto, row, spread, write_results
-
+from bench._loopback import DaemonListener
+from bench._perf_common import app_env, create_resources, gunicorn, moto, row, spread, write_results
 from infra.local.faults.aws_shapes import SNS_DOWN, sns_error
 from infra.local.faults.proxy import Action, FaultProxy
-from tests.support.udp import DaemonListener
 
 PUT, PUBLISH, UPDATE = "dynamodb:PutItem", "sns:Publish", "dynamodb:UpdateItem"
 

@@ -24,7 +24,7 @@ The load is 4 clients at 50 signups/s in total, where the machine has CPU to spa
 the floor's loop; flat out, app, moto and Locust fight over the 2 cores and every CPU figure grows
 with the contention (bench/signup_throughput.py reports CPU per signup at saturation too).
 
-    python bench/signup_cpu.py [--runs 5] [--seconds 10] [--signups 600]
+    python -m bench.signup_cpu [--runs 5] [--seconds 10] [--signups 600]
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from typing import Any
 
-from _perf_common import (
+from bench._loopback import DaemonListener
+from bench._perf_common import (
     App,
     app_env,
     create_resources,
@@ -50,8 +51,6 @@ from _perf_common import (
     warm_up,
     write_results,
 )
-
-from tests.support.udp import DaemonListener
 
 TARGET = 1.15
 MODERATE_RATE = 3000.0  # signups a minute: 50/s with 4 clients

@@ -5,7 +5,7 @@ in 10 a duplicate; CPU of the gunicorn master + workers per request (/proc), thr
 from Locust. Variants change one thing from the baseline (the app as committed, traced, sending to
 a real UDP listener) through bench/_lever_wsgi.py and bench/_lever_conf.py.
 
-    python bench/signup_levers.py [--seconds 12] [--runs 3] [--only NAME ...]
+    python -m bench.signup_levers [--seconds 12] [--runs 3] [--only NAME ...]
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import argparse
 import json
 from typing import Any
 
-from _perf_common import (
+from bench._loopback import DaemonListener
+from bench._perf_common import (
     UNCAPPED_RATE,
     app_env,
     create_resources,
@@ -26,8 +27,6 @@ from _perf_common import (
     warm_up,
     write_results,
 )
-
-from tests.support.udp import DaemonListener
 
 #: name -> (traced, workers, threads, gunicorn overrides, app levers, rate per minute or None)
 VARIANTS: dict[str, tuple[bool, int, int, dict[str, Any], dict[str, Any], float | None]] = {

@@ -9,7 +9,7 @@ botocore's lazily loaded models, pools and allocator arenas fill up there. After
 fitted through each worker's samples; flat means it rises by at most 0.1 MiB a minute (1 MiB over
 the default 10 minutes) — one leaked 1 KiB object per signup would be 0.6 MiB a minute here.
 
-    python bench/signup_memory.py [--minutes 10] [--rate 600]
+    python -m bench.signup_memory [--minutes 10] [--rate 600]
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ import subprocess
 import time
 from typing import Any
 
-from _perf_common import (
+from bench._loopback import DaemonListener
+from bench._perf_common import (
     BIN,
     ROOT,
     app_env,
@@ -31,8 +32,6 @@ from _perf_common import (
     rss_mb,
     write_results,
 )
-
-from tests.support.udp import DaemonListener
 
 SAMPLE_EVERY = 10.0
 SLOPE_LIMIT = 0.1  # MiB a minute

@@ -1,7 +1,7 @@
 """Throughput and p50 latency with tracing on vs off, 4 Locust clients at saturation.
 
 Both apps run side by side under gunicorn against one moto (its own process): traced, sending
-every segment over UDP to a real listener (tests/support/udp.py `DaemonListener`, so the emit and
+every segment over UDP to a real listener (bench/_loopback.py `DaemonListener`, so the emit and
 its syscall are counted), and untraced (`AWS_XRAY_SDK_ENABLED=false`). Runs alternate traced,
 untraced, traced, ... so slow drift of the machine lands on both sides; each ratio compares one
 run with the one right after it. Throughput is signups answered per second as Locust counted them;
@@ -9,7 +9,7 @@ latency is the median of every response time Locust measured (bench/_locust_late
 float milliseconds, not the CSV's rounded percentiles). CPU per signup at saturation is reported
 too: on 2 cores shared with moto and Locust it is inflated by contention, see signup_cpu.
 
-    python bench/signup_throughput.py [--runs 3] [--seconds 15]
+    python -m bench.signup_throughput [--runs 3] [--seconds 15]
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import argparse
 import statistics
 from typing import Any
 
-from _perf_common import measured_load, row, spread, traced_and_untraced, write_results
+from bench._perf_common import measured_load, row, spread, traced_and_untraced, write_results
 
 THROUGHPUT_TARGET = 0.97
 LATENCY_TARGET = 1.03

@@ -3,7 +3,7 @@
 A sender process paces signup segments at a target rate for a few seconds; the server (in this
 process, SQLite file store) must store every one of them. Rates step up until documents are lost
 or the sender cannot keep the pace; each sweep is repeated.
-Run: `.venv/bin/python bench/xray_ingest.py [--seconds S] [--runs R]`.
+Run: `.venv/bin/python -m bench.xray_ingest [--seconds S] [--runs R]`.
 """
 
 from __future__ import annotations
@@ -14,17 +14,12 @@ import logging
 import multiprocessing
 import random
 import socket
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from _xray_common import signup_doc, spread, write_results  # noqa: E402
-
-from xray_local.server import XRayServer  # noqa: E402
-from xray_local.store import Retention  # noqa: E402
+from bench._xray_common import signup_doc, spread, write_results
+from xray_local.server import XRayServer
+from xray_local.store import Retention
 
 RATES = (1000, 2000, 4000, 8000, 12000, 16000)
 HEADER = b'{"format":"json","version":1}\n'
@@ -36,8 +31,7 @@ def send(port: int, rate: int, seconds: float, seed: int, result: multiprocessin
     total = int(rate * seconds)
     now = time.time()
     data = [
-        HEADER + json.dumps(signup_doc(rng, now, i % 10 == 0, False)).encode()
-        for i in range(total)
+        HEADER + json.dumps(signup_doc(rng, now, i % 10 == 0, False)).encode() for i in range(total)
     ]
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     per_slice = max(1, rate // 100)

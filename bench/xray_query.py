@@ -2,7 +2,7 @@
 
 The traces (10% duplicates answered 409, 1% SNS faults, over one hour) are written straight into a
 store file, then an XRayServer on that file answers boto3 calls; each call is timed several times.
-Run: `.venv/bin/python bench/xray_query.py [--traces N] [--runs R]`.
+Run: `.venv/bin/python -m bench.xray_query [--traces N] [--runs R]`.
 """
 
 from __future__ import annotations
@@ -10,19 +10,16 @@ from __future__ import annotations
 import argparse
 import logging
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import boto3
 
-import boto3  # noqa: E402
-from _xray_common import signup_doc, spread, write_results  # noqa: E402
-
-from xray_local.server import XRayServer  # noqa: E402
-from xray_local.store import Retention, Store  # noqa: E402
+from bench._xray_common import signup_doc, spread, write_results
+from xray_local.server import XRayServer
+from xray_local.store import Retention, Store
 
 
 def generate(path: Path, traces: int, start: float) -> dict[str, int]:
