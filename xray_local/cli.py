@@ -10,8 +10,8 @@ from types import FrameType
 from typing import Any
 
 from hostguard import add_allow_host_argument, extra_hosts
+from xray_local.api.sampling import SamplingRuleError, SamplingRules
 from xray_local.console import console_blueprint
-from xray_local.sampling import SamplingRuleError, SamplingRules
 from xray_local.server import XRayServer
 from xray_local.store.traces import Retention
 

@@ -18,11 +18,11 @@ from flask import Blueprint, Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from hostguard import HostGuard, HostPolicy
-from xray_local.api import ApiContext, api, error_response
+from xray_local.api.logs import EXTENSION as LOGS_EXTENSION
+from xray_local.api.logs import logs_api
+from xray_local.api.sampling import SamplingRules
+from xray_local.api.xray import ApiContext, api, error_response
 from xray_local.ingest.udp import UdpReceiver
-from xray_local.logs_api import EXTENSION as LOGS_EXTENSION
-from xray_local.logs_api import logs_api
-from xray_local.sampling import SamplingRules
 from xray_local.store.logs import LogRetention, LogStore
 from xray_local.store.traces import Retention, Store
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-import xray_local.api
+import xray_local.api.xray
 from tests.xray_local.sdk_traffic import make_recorder, signup
 from tests.xray_local.xl_docs import signup_segment
 from xray_local.server import XRayServer
@@ -148,7 +148,7 @@ def test_raw_error_shape_for_missing_members(xray_server: XRayServer) -> None:
 def test_paging_with_next_token(
     xray_client: Any, xray_server: XRayServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(xray_local.api, "PAGE_SIZE", 3)
+    monkeypatch.setattr(xray_local.api.xray, "PAGE_SIZE", 3)
     t0 = time.time() - 60
     segs = [signup_segment(start=t0 + i, duplicate=i % 2 == 0) for i in range(11)]
     xray_server.store.put_many(segs)

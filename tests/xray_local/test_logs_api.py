@@ -11,7 +11,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from xray_local import logs_api
+from xray_local.api import logs as logs_api
 from xray_local.query.logpatterns import PatternError, compile_pattern
 from xray_local.server import XRayServer
 from xray_local.store import LogRetention, LogStore

@@ -16,8 +16,8 @@ from typing import Any
 from aws_xray_sdk.core.recorder import AWSXRayRecorder
 
 from tests.xray_local.xl_docs import datagram, signup_segment
+from xray_local.api.sampling import SamplingRules
 from xray_local.cli import register
-from xray_local.sampling import SamplingRules
 from xray_local.server import XRayServer
 
 ROOT = Path(__file__).resolve().parents[2]

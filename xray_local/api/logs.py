@@ -23,10 +23,10 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from xray_local.api import error_response
+from xray_local.api.validation import decode_token, encode_token
+from xray_local.api.xray import error_response
 from xray_local.query.logpatterns import PatternError, compile_pattern
 from xray_local.store.logs import LogStore
-from xray_local.validation import decode_token, encode_token
 
 __all__ = ["EXTENSION", "SCAN_BUDGET", "TARGET_PREFIX", "logs_api"]
 

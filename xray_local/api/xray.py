@@ -16,16 +16,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from xray_local.ingest.protocol import ProtocolError, validate_document
-from xray_local.ingest.udp import IngestCounters
-from xray_local.query.filters import FilterSyntaxError, compile_filter
-from xray_local.query.graph import service_graph
-from xray_local.query.model import TraceView
-from xray_local.query.summaries import trace_summary_json
-from xray_local.query.views import build_trace_view
-from xray_local.sampling import SamplingRules
-from xray_local.store.traces import Store
-from xray_local.validation import (
+from xray_local.api.sampling import SamplingRules
+from xray_local.api.validation import (
     InvalidRequest,
     decode_token,
     encode_token,
@@ -33,6 +25,14 @@ from xray_local.validation import (
     require_list,
     time_range,
 )
+from xray_local.ingest.protocol import ProtocolError, validate_document
+from xray_local.ingest.udp import IngestCounters
+from xray_local.query.filters import FilterSyntaxError, compile_filter
+from xray_local.query.graph import service_graph
+from xray_local.query.model import TraceView
+from xray_local.query.summaries import trace_summary_json
+from xray_local.query.views import build_trace_view
+from xray_local.store.traces import Store
 
 __all__ = ["PAGE_SIZE", "ApiContext", "api", "error_response"]
 
