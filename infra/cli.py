@@ -19,7 +19,7 @@ __all__ = ["COMMANDS", "build_parser", "main"]
 COMMANDS: dict[str, tuple[str, str]] = {
     "up": ("infra.local.stack_cli", "run the whole local stack (moto, X-Ray, app, generator)"),
     "xray": ("xray_local.cli", "run the local X-Ray daemon, API and console"),
-    "console": ("xray_local.console_cli", "the trace console on AWS X-Ray: --aws --region R"),
+    "console": ("xray_local.console.cli", "the trace console on AWS X-Ray: --aws --region R"),
     "scenario": ("infra.local.faults.cli", "switch a local failure scenario: NAME --share PERCENT"),
     "loadgen": ("loadgen.cli", "send signups headless: --host --rate --duplicate-every --duration"),
     "bundle": (

@@ -25,7 +25,7 @@ from tests.xray_local.console_traffic import start_server
 
 
 def test_console_is_a_subcommand() -> None:
-    assert COMMANDS["console"][0] == "xray_local.console_cli"
+    assert COMMANDS["console"][0] == "xray_local.console.cli"
 
 
 def test_without_aws_it_points_to_the_local_console(capsys: pytest.CaptureFixture[str]) -> None:
@@ -107,7 +107,7 @@ def test_aws_console_serves_pages_and_explains_missing_credentials(tmp_path: Any
 
 def test_found_credentials_bring_no_warning(monkeypatch: pytest.MonkeyPatch) -> None:
     from xray_local.console import ApiTarget
-    from xray_local.console_cli import credentials_problem
+    from xray_local.console.cli import credentials_problem
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "example")

@@ -18,8 +18,8 @@ import pytest
 from moto import mock_aws
 
 from xray_local.console import ApiTarget, create_console_app
+from xray_local.console.cli import add_arguments, build_target
 from xray_local.console.logs import NO_GROUPS_NOTE, parse_message
-from xray_local.console_cli import add_arguments, build_target
 
 GROUP = "/aws/elasticbeanstalk/xray-signup-dev/var/log/web.stdout.log"
 T1 = "1-6b069500-4071afe32baf129df335e290"

@@ -3,7 +3,8 @@
 It reads only through the X-Ray API with boto3, so the pages show either the local server's
 traces (served by `xray-signup xray` on the same port as the API) or an AWS account's
 (`xray-signup console --aws --region R`). `console_blueprint(target)` is what a server registers;
-`create_console_app(target)` is a standalone app for the AWS case.
+`create_console_app(target)` is a standalone app for the AWS case, which `cli` serves
+(`xray-signup console --aws --region R`).
 """
 
 from __future__ import annotations

@@ -172,7 +172,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m xray_local.console_cli", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m xray_local.console.cli", description=__doc__)
     add_arguments(parser)
     return run(parser.parse_args(argv))
 
