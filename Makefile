@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 EBCLI  := .venv-ebcli
 
-.PHONY: run test lint typecheck pytest bench bundle clean
+.PHONY: run test lint typecheck imports pytest bench bundle clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -32,13 +32,17 @@ $(EBCLI)/.installed: tests/support/ebcli-requirements.txt | $(BIN)/python
 run: $(VENV)/.local-installed
 	$(BIN)/xray-signup up
 
-test: lint typecheck pytest
+test: lint typecheck imports pytest
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
+
+# The dependency rules of DESIGN.md (pyproject.toml [tool.importlinter]).
+imports: $(VENV)/.dev-installed
+	$(BIN)/lint-imports
 
 pytest: $(VENV)/.dev-installed $(EBCLI)/.installed
 	$(BIN)/pytest
