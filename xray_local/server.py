@@ -85,7 +85,7 @@ class XRayServer:
         self.store = store
         self.sampling = sampling or SamplingRules()
         self.context = ApiContext(store=self.store, sampling=self.sampling)
-        # Log lines beside the traces: same directory, bounded the same way (see logstore.py).
+        # Log lines beside the traces: same directory, bounded the same way (see store/logs.py).
         self.logs = (
             LogStore.in_directory(data_dir, log_retention)
             if data_dir
