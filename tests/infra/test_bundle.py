@@ -47,7 +47,7 @@ JUNK = {
     ".venv/bin/python",
     ".mypy_cache/3.11/app.json",
     "dist/xray-signup-old.zip",
-    "xray_local/store.py",
+    "xray_local/store/traces.py",
     "infra/deploy/bundle.py",
     "README.md",
     "pyproject.toml",
