@@ -1,7 +1,8 @@
 """Render recorded benchmark results into bench/results.md and the README's performance table.
 
-Every figure in those tables comes from a results file that a benchmark wrote: nothing is typed by
-hand. A results file holds `figures` (anything) and, preferably, `rows`: a list of
+Every figure in those tables, and those the docs' prose quotes (bench/prose.py), comes from a
+results file that a benchmark wrote: nothing is typed by hand. A results file holds `figures`
+(anything) and, preferably, `rows`: a list of
 `{"figure", "min", "median", "max", "unit", "target"?, "holds"?}`. Without `rows`, every figure
 that has min/median/max becomes a row named after its key.
 """
@@ -12,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench import reliability
+from bench import prose, reliability
 
 __all__ = ["README_END", "README_START", "load_results", "render_table", "update_readme"]
 
@@ -105,6 +106,8 @@ def main() -> None:
     results = load_results()
     (BENCH_DIR / "results.md").write_text(render_details(results))
     update_readme(BENCH_DIR.parent / "README.md", render_table(results))
+    for document, blocks in prose.render_blocks(results).items():  # the figures the prose quotes
+        prose.update_blocks(BENCH_DIR.parent / document, blocks)
     print(render_table(results))
     try:  # the reliability table, from what one test session recorded
         print(reliability.update_readme())
