@@ -5,15 +5,16 @@ The set-up is in two parts, because the SDK keeps some of its state per process:
 
 - **Process-wide** (`configure_process_tracing`): the SDK's recorder (`xray_recorder`: service
   name, daemon address, sampling, plugins; the botocore patch records its subsegments through
-  it), the boto3 patch (applied once per process, however many apps are built) and the SDK's
-  on/off switch. A traced app's settings are applied to the recorder and kept as
-  `process_tracing()`; when a later app in the same process asks for a different recorder
-  configuration, the last one wins for every app in the process (the SDK has one recorder), and
-  a WARNING names what changed. Not an error: one process serves one app in every deployment
-  (`app.wsgi`), and only tests and benchmarks build several, each using the one built last.
-  An app with tracing off leaves all of this alone: it never turns the SDK's switch off for
-  apps built earlier. (`AWS_XRAY_SDK_ENABLED=false` in the environment still turns the SDK off
-  for the whole process: the SDK reads that variable itself, and it takes precedence.)
+  it), the SDK's on/off switch, and two patches applied once per process however many apps are
+  built: boto3's, and the middleware's of Flask's template rendering. A traced app's settings are
+  applied to the recorder and kept as `process_tracing()`; when a later app in the same process
+  asks for a different recorder configuration, the last one wins for every app in the process
+  (the SDK has one recorder), and a WARNING names what changed. Not an error: one process serves
+  one app in every deployment (`app.wsgi`), and only tests and benchmarks build several, each
+  using the one built last. An app with tracing off leaves all of this alone: it never turns the
+  SDK's switch off for apps built earlier. (`AWS_XRAY_SDK_ENABLED=false` in the environment still
+  turns the SDK off for the whole process: the SDK reads that variable itself, and it takes
+  precedence.)
 - **Per app** (`init_app_tracing`): the middleware. A traced app opens a segment per request;
   an app with tracing off runs every request inside an unsampled (dummy) segment, so it emits
   nothing, answers no trace header, and an AWS call patched by another app in the process logs
@@ -34,6 +35,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+import flask.templating
 from aws_xray_sdk import global_sdk_config
 from aws_xray_sdk.core import patch, xray_recorder
 from aws_xray_sdk.ext.flask.middleware import XRayMiddleware
@@ -67,6 +69,7 @@ class ProcessTracing:
 
 
 _lock = threading.Lock()
+_RENDER_MARK = "_xray_signup_render_patch"
 _state = ProcessTracing()
 
 
@@ -134,7 +137,16 @@ class SignupXRayMiddleware(XRayMiddleware):  # type: ignore[misc]
 
     def __init__(self, app: Flask, recorder: Any, traced: bool = True) -> None:
         self._traced = traced
-        super().__init__(app, recorder)
+        # The SDK's middleware also wraps Flask's template rendering (a subsegment per render), a
+        # process-wide patch it applies again for every app: built N times, a page would nest N
+        # subsegments. Kept once per process, like the boto3 patch.
+        with _lock:
+            before = flask.templating._render
+            super().__init__(app, recorder)
+            if getattr(before, _RENDER_MARK, False):
+                flask.templating._render = before
+            else:
+                setattr(flask.templating._render, _RENDER_MARK, True)
 
     def _untraced(self) -> bool:
         return not self._traced or untraced(request.method, request.path, request.host)

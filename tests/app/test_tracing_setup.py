@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
+import flask.templating
 import pytest
 from aws_xray_sdk import global_sdk_config
 from aws_xray_sdk.core import xray_recorder
@@ -28,6 +29,11 @@ def traced(aws: SignupResources, daemon: DaemonListener, **changes: Any) -> Sett
         xray_daemon_address=daemon.address,
         **changes,
     )
+
+
+def requests_seen(docs: list[dict[str, Any]]) -> bool:
+    """At least one request's segment (documents of other kinds may arrive too)."""
+    return any(d.get("http", {}).get("response") for d in docs)
 
 
 def warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
@@ -62,6 +68,7 @@ def test_process_state_is_the_last_traced_apps_and_a_change_is_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     first = create_app(traced(aws, daemon)).test_client()
+    caplog.clear()  # what building it said after the previous test's app
     with caplog.at_level(logging.WARNING, logger="app.tracing"):
         create_app(traced(aws, daemon))  # the same configuration: nothing to say
         assert warnings(caplog) == []
@@ -77,9 +84,9 @@ def test_process_state_is_the_last_traced_apps_and_a_change_is_logged(
     assert xray_recorder.service == "second"
     # The recorder is the process's: the app built first now sends with the second's settings.
     assert first.get("/").status_code == 200
-    (doc,) = second_daemon.wait_for(lambda docs: len(docs) >= 1)
-    assert doc["name"] == "second"
-    assert daemon.snapshot() == []
+    docs = second_daemon.wait_for(requests_seen)
+    assert {doc["name"] for doc in docs} == {"second"}
+    assert not [doc for doc in daemon.snapshot() if doc.get("http", {}).get("response")]
 
 
 def test_an_app_with_tracing_off_leaves_earlier_apps_traced(
@@ -94,7 +101,7 @@ def test_an_app_with_tracing_off_leaves_earlier_apps_traced(
     answer = off.post("/signup", data=FORM)
     assert answer.status_code == 201 and "X-Amzn-Trace-Id" not in answer.headers
     assert "X-Amzn-Trace-Id" in on.get("/").headers
-    docs = daemon.wait_for(lambda docs: len(docs) >= 1)
+    docs = [d for d in daemon.wait_for(requests_seen) if d.get("http", {}).get("response")]
     assert [d["http"]["request"]["method"] for d in docs] == ["GET"]  # the traced app's only
 
 
@@ -106,3 +113,19 @@ def test_the_off_app_logs_no_missing_segment_for_its_patched_calls(
     with caplog.at_level(logging.ERROR):
         assert off.post("/signup", data=FORM).status_code == 201
     assert not [r for r in caplog.records if "segment" in r.getMessage().lower()]
+
+
+def test_template_rendering_is_patched_once_however_many_apps(
+    aws: SignupResources, daemon: DaemonListener
+) -> None:
+    create_app(traced(aws, daemon))
+    render = flask.templating._render
+    for _ in range(3):
+        create_app(traced(aws, daemon))
+    create_app(traced(aws, daemon, xray_enabled=False))
+    assert flask.templating._render is render
+    client = create_app(traced(aws, daemon)).test_client()
+    assert client.get("/").status_code == 200
+    (page,) = [d for d in daemon.wait_for(requests_seen) if d.get("http", {}).get("response")]
+    renders = [s for s in page.get("subsegments", []) if s.get("namespace") == "local"]
+    assert len(renders) == 1 and "subsegments" not in renders[0]  # one render, nothing nested
