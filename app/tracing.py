@@ -135,8 +135,11 @@ class SignupXRayMiddleware(XRayMiddleware):  # type: ignore[misc]
     """The SDK's Flask middleware, minus sampled segments for the requests the sampling rules
     never trace (and for every request of an app with tracing off)."""
 
-    def __init__(self, app: Flask, recorder: Any, traced: bool = True) -> None:
+    def __init__(self, app: Flask, recorder: Any, name: str, traced: bool = True) -> None:
         self._traced = traced
+        #: The unsampled segment's name: the app's own, whether or not any app in this process
+        #: has configured the recorder (an untraced app never does).
+        self._name = name
         # The SDK's middleware also wraps Flask's template rendering (a subsegment per render), a
         # process-wide patch it applies again for every app: built N times, a page would nest N
         # subsegments. Kept once per process, like the boto3 patch.
@@ -153,7 +156,7 @@ class SignupXRayMiddleware(XRayMiddleware):  # type: ignore[misc]
 
     def _before_request(self) -> None:
         if self._untraced():
-            self._recorder.begin_segment(name=self._recorder.service, sampling=0)
+            self._recorder.begin_segment(name=self._name, sampling=0)
             return
         super()._before_request()
         segment = self._recorder.current_segment()
@@ -172,7 +175,9 @@ class SignupXRayMiddleware(XRayMiddleware):  # type: ignore[misc]
 def init_app_tracing(app: Flask, settings: Settings) -> None:
     """Trace `app`'s requests (or, tracing off, run them unsampled); process-wide set-up first."""
     configure_process_tracing(settings)
-    SignupXRayMiddleware(app, xray_recorder, traced=settings.xray_enabled)
+    SignupXRayMiddleware(
+        app, xray_recorder, name=settings.tracing_name, traced=settings.xray_enabled
+    )
 
 
 def _request_segment() -> Any | None:
