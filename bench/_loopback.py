@@ -1,8 +1,8 @@
 """Loopback helpers the benchmarks own: a free port, waiting for a listener, and a UDP socket
 listening as the X-Ray daemon (collecting what the SDK sends).
 
-The test suite has its own (tests/support/net.py, tests/support/udp.py): the benchmarks do not
-import the tests, and the product imports neither.
+The test suite uses these too (tests/support/net.py and udp.py re-export them): the benchmarks
+never import the tests, so the one copy lives here; the product imports neither.
 """
 
 from __future__ import annotations

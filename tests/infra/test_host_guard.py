@@ -123,14 +123,19 @@ def _segment() -> dict[str, Any]:
     return {"TraceSegmentDocuments": [json.dumps(document)]}
 
 
-def test_a_foreign_host_changes_nothing(stack: LocalStack) -> None:
+def _state_changes(stack: LocalStack) -> list[tuple[int, str, str, Any]]:
+    """One state-changing request per listener: a scenario, the generator, Locust, a trace."""
     c = stack.config
-    changes = [
+    return [
         (c.aws_port, "PUT", "/_scenarios/throttle", {"share": 50}),
         (c.app_port, "POST", "/generator/start", {"rate": 10}),
         (c.locust_port, "POST", "/swarm", None),
         (c.xray_port, "POST", "/TraceSegments", _segment()),
     ]
+
+
+def test_a_foreign_host_changes_nothing(stack: LocalStack) -> None:
+    changes = _state_changes(stack)
     for port, method, path, body in changes:
         status, _ = call(port, path, f"{FOREIGN}:{port}", method, body)
         assert status == 421, (port, path)
@@ -142,12 +147,7 @@ def test_a_foreign_host_changes_nothing(stack: LocalStack) -> None:
 def test_a_cross_site_change_is_refused_with_the_right_host(stack: LocalStack) -> None:
     """The plain CSRF case: the browser names 127.0.0.1 but says where the page came from."""
     c = stack.config
-    changes = [
-        (c.aws_port, "PUT", "/_scenarios/throttle", {"share": 50}),
-        (c.app_port, "POST", "/generator/start", {"rate": 10}),
-        (c.locust_port, "POST", "/swarm", None),
-        (c.xray_port, "POST", "/TraceSegments", _segment()),
-    ]
+    changes = _state_changes(stack)
     for site_headers in ({"Origin": EVIL_ORIGIN}, {"Sec-Fetch-Site": "cross-site"}):
         for port, method, path, body in changes:
             status, answer = call(port, path, f"127.0.0.1:{port}", method, body, site_headers)
