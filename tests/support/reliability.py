@@ -1,10 +1,10 @@
 """Reliability rows whose verdict is computed here, from what was counted, then asserted.
 
-A row used to carry `"holds": True` or "lost 0" typed by its test, and its test asserted before
-recording, so the row could only ever say yes. Here the test hands over raw measurements and this
-module computes every figure and the verdict, records the row (raw counts included, so a reader
-can re-check it), and returns the verdict for the test to assert on. If the test fails anyway, the
-plugin (reliability_plugin.py) rewrites the row to "no".
+A row used to carry its verdict and its lost count typed by its test as constants, and its test
+asserted before recording, so the row could only ever say yes. Here the test hands over raw
+measurements and this module computes every figure and the verdict, records the row (raw counts
+included, so a reader can re-check it), and returns the verdict for the test to assert on. If the
+test fails anyway, the plugin (reliability_plugin.py) rewrites the row to "no".
 
 Signups, counted from three independent sources (see signup_sources.py)::
 
