@@ -84,11 +84,10 @@ def _operation_name(model: Any) -> str:
     return str(getattr(model, "name", "the call"))
 
 
-def _before_send(request: Any, **kwargs: Any) -> None:
+def _before_send(request: Any, event_name: str = "before-send", **kwargs: Any) -> None:
     remaining = remaining_seconds()
     if remaining is not None and remaining < READ_TIMEOUT - MAX_OVERSHOOT:
-        operation = request.context.get("operation_name", "the call") if request else "the call"
-        raise DeadlineExceeded(operation=operation)
+        raise DeadlineExceeded(operation=event_name.rsplit(".", 1)[-1])
 
 
 def _give_up(client: BaseClient, operation: Any, response: Any, caught: Exception | None) -> None:

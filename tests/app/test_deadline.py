@@ -140,3 +140,25 @@ def test_the_budget_fits_inside_gunicorn_and_nginx() -> None:
 def test_an_out_of_range_budget_is_refused_at_start(value: str) -> None:
     with pytest.raises(ValueError, match="SIGNUP_DEADLINE_SECONDS"):
         Settings.from_env({"SIGNUP_DEADLINE_SECONDS": value})
+
+
+def test_a_spent_budget_sends_nothing_and_is_an_outage(daemon: DaemonListener) -> None:
+    """No attempt starts that could not end within the budget plus MAX_OVERSHOOT."""
+    from app.deadline import request_budget
+    from app.signups.errors import StoreUnavailable
+    from app.signups.validation import SignupRequest
+
+    endpoint = AwsErrorEndpoint(500, "InternalServerError")
+    try:
+        flask_app = create_app(
+            Settings(endpoint_url=endpoint.url, xray_daemon_address=daemon.address)
+        )
+        store = flask_app.extensions["signup_service"].store
+        signup = SignupRequest("Ada", "ada@example.com", "No", "flatly")
+        with request_budget(0.5), pytest.raises(StoreUnavailable) as raised:
+            store.put_new(signup, "2026-01-01T00:00:00.000Z", "token")
+    finally:
+        endpoint.close()
+    assert raised.value.code == "DeadlineExceeded"
+    assert "PutItem" in str(raised.value)
+    assert endpoint.requests == []
