@@ -17,8 +17,10 @@ import app.gunicorn_conf as gunicorn_conf
 from app import create_app
 from app.aws import client_config
 from app.config import MAX_DEADLINE_SECONDS, Settings
-from app.deadline import MAX_OVERSHOOT, READ_TIMEOUT, install_deadline
+from app.deadline import MAX_OVERSHOOT, READ_TIMEOUT, install_deadline, request_budget
+from app.signups.errors import StoreUnavailable
 from app.signups.service import SignupService
+from app.signups.validation import SignupRequest
 from tests.support.aws import SignupResources
 from tests.support.fake_endpoint import AwsErrorEndpoint
 from tests.support.net import free_port
@@ -144,10 +146,6 @@ def test_an_out_of_range_budget_is_refused_at_start(value: str) -> None:
 
 def test_a_spent_budget_sends_nothing_and_is_an_outage(daemon: DaemonListener) -> None:
     """No attempt starts that could not end within the budget plus MAX_OVERSHOOT."""
-    from app.deadline import request_budget
-    from app.signups.errors import StoreUnavailable
-    from app.signups.validation import SignupRequest
-
     endpoint = AwsErrorEndpoint(500, "InternalServerError")
     try:
         flask_app = create_app(
