@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 import requests
 
@@ -31,10 +30,10 @@ from app.config import DEFAULTS
 from app.deadline import MAX_OVERSHOOT
 from infra.local.faults.proxy import FaultProxy
 from loadgen.cli import locust_command
-from tests.support.aws import SignupResources, create_signup_resources
+from tests.support.aws import SignupResources
 from tests.support.net import free_port
 from tests.support.polling import wait_until
-from tests.support.processes import PROJECT_ROOT, gunicorn_app, moto_server
+from tests.support.processes import PROJECT_ROOT, app_behind_fault_proxy, moto_server
 from tests.support.reliability import (
     ClientLedger,
     SignupCount,
@@ -68,19 +67,9 @@ def moto() -> Iterator[str]:
 
 @contextmanager
 def _stack(moto: str, workers: int) -> Iterator[Stack]:
-    aws = create_signup_resources(boto3.session.Session(region_name="us-east-1"), moto)
-    proxy = FaultProxy(moto).start()
-    env = {
-        "STARTUP_SIGNUP_TABLE": aws.table_name,
-        "NEW_SIGNUP_TOPIC": aws.topic_arn,
-        "AWS_ENDPOINT_URL": proxy.url,
-        "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{free_port()}",  # traces are not the point here
-    }
-    try:
-        with gunicorn_app(env, workers=workers) as url:
-            yield Stack(url, aws, proxy, moto)
-    finally:
-        proxy.stop()
+    # Traces are not the point here: nobody listens at the daemon address.
+    with app_behind_fault_proxy(moto, f"127.0.0.1:{free_port()}", workers) as served:
+        yield Stack(served.url, served.aws, served.proxy, moto)
 
 
 @pytest.fixture

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 import urllib.request
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +15,7 @@ from app import create_app
 from app.config import Settings
 from infra.local.faults.proxy import FaultProxy
 from tests.support.aws import SignupResources
-from tests.support.processes import PROJECT_ROOT
+from tests.support.processes import run_cli
 from tests.support.udp import DaemonListener
 
 FORM = {"name": "Fay", "previewAccess": "Yes", "theme": "slate"}
@@ -166,16 +164,9 @@ def test_control_endpoint_validates(proxy: FaultProxy) -> None:
 
 
 def test_cli_switches_and_lists(proxy: FaultProxy) -> None:
-    cli = str(Path(sys.executable).with_name("xray-signup"))
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [cli, "scenario", *args, "--endpoint", proxy.url],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
+        return run_cli("scenario", *args, "--endpoint", proxy.url)
 
     switched = run("throttle", "--share", "30")
     assert switched.returncode == 0 and "throttle" in switched.stdout and "30%" in switched.stdout

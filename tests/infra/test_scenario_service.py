@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import urllib.error
 import urllib.request
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +15,7 @@ from app import create_app
 from app.config import Settings
 from infra.local.faults.proxy import FaultProxy
 from infra.local.faults.scenarios import MAX_LATENCY_MS
-from tests.support.processes import PROJECT_ROOT
+from tests.support.processes import run_cli
 
 
 def put(proxy: FaultProxy, name: str, body: Any) -> tuple[int, dict[str, Any]]:
@@ -75,16 +73,9 @@ def test_the_page_relays_the_service(proxy: FaultProxy) -> None:
 
 
 def test_cli_round_trip(proxy: FaultProxy) -> None:
-    cli = str(Path(sys.executable).with_name("xray-signup"))
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [cli, "scenario", *args, "--endpoint", proxy.url],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
+        return run_cli("scenario", *args, "--endpoint", proxy.url)
 
     switched = run("lost-reply", "--share", "30", "--service", "sns")
     assert switched.returncode == 0, switched.stderr

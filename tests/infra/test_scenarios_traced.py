@@ -23,8 +23,8 @@ import pytest
 
 from infra.local.faults.proxy import FaultProxy
 from loadgen.cli import locust_command
-from tests.support.aws import SignupResources, create_signup_resources
-from tests.support.processes import PROJECT_ROOT, gunicorn_app, moto_server
+from tests.support.aws import SignupResources
+from tests.support.processes import PROJECT_ROOT, app_behind_fault_proxy, moto_server
 from xray_local.server import XRayServer
 
 pytestmark = pytest.mark.slow
@@ -46,24 +46,11 @@ class Stack:
 def stack() -> Iterator[Stack]:
     xray = XRayServer(port=0, log_interval=3600).start()
     try:
-        with moto_server() as moto:
-            aws = create_signup_resources(boto3.session.Session(region_name="us-east-1"), moto)
-            proxy = FaultProxy(moto).start()
-            env = {
-                "STARTUP_SIGNUP_TABLE": aws.table_name,
-                "NEW_SIGNUP_TOPIC": aws.topic_arn,
-                "AWS_ENDPOINT_URL": proxy.url,
-                "SCENARIO_API_URL": proxy.url,
-                "AWS_XRAY_DAEMON_ADDRESS": xray.daemon_address,
-            }
-            try:
-                with gunicorn_app(env, workers=2) as url:
-                    client = boto3.client(
-                        "xray", endpoint_url=xray.endpoint_url, region_name="us-east-1"
-                    )
-                    yield Stack(url, aws, proxy, xray, client)
-            finally:
-                proxy.stop()
+        with moto_server() as moto, app_behind_fault_proxy(
+            moto, xray.daemon_address, scenario_relay=True
+        ) as served:
+            client = boto3.client("xray", endpoint_url=xray.endpoint_url, region_name="us-east-1")
+            yield Stack(served.url, served.aws, served.proxy, xray, client)
     finally:
         xray.stop()
 

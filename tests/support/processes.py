@@ -20,11 +20,22 @@ from typing import NamedTuple
 import boto3
 from moto.server import ThreadedMotoServer
 
+from infra.local.faults.proxy import FaultProxy
 from tests.support.aws import SignupResources, create_signup_resources
 from tests.support.net import free_port, wait_for_http
 from tests.support.udp import DaemonListener
 
-__all__ = ["PROJECT_ROOT", "ServedApp", "gunicorn_app", "moto_server", "running", "signup_app"]
+__all__ = [
+    "PROJECT_ROOT",
+    "FaultyApp",
+    "ServedApp",
+    "app_behind_fault_proxy",
+    "gunicorn_app",
+    "moto_server",
+    "run_cli",
+    "running",
+    "signup_app",
+]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 GUNICORN_ARGV = [
@@ -126,3 +137,40 @@ def signup_app(env: Mapping[str, str] | None = None, workers: int = 2) -> Iterat
                 yield ServedApp(url, aws, daemon)
     finally:
         daemon.close()
+
+
+class FaultyApp(NamedTuple):
+    url: str
+    aws: SignupResources
+    proxy: FaultProxy
+
+
+@contextmanager
+def app_behind_fault_proxy(
+    moto: str, daemon_address: str, workers: int = 2, scenario_relay: bool = False
+) -> Iterator[FaultyApp]:
+    """Fresh resources on a moto server, the fault proxy in front of it, and the app under
+    gunicorn whose AWS endpoint is the proxy (so failure scenarios are real on the wire);
+    `scenario_relay` also points the page's scenario panel at the proxy, as the stack does."""
+    aws = create_signup_resources(boto3.session.Session(region_name="us-east-1"), moto)
+    proxy = FaultProxy(moto).start()
+    app_env = {
+        "STARTUP_SIGNUP_TABLE": aws.table_name,
+        "NEW_SIGNUP_TOPIC": aws.topic_arn,
+        "AWS_ENDPOINT_URL": proxy.url,
+        "AWS_XRAY_DAEMON_ADDRESS": daemon_address,
+        **({"SCENARIO_API_URL": proxy.url} if scenario_relay else {}),
+    }
+    try:
+        with gunicorn_app(app_env, workers=workers) as url:
+            yield FaultyApp(url, aws, proxy)
+    finally:
+        proxy.stop()
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """`xray-signup ARGS` as a person types it, from the project root, bounded in time."""
+    cli = str(Path(sys.executable).with_name("xray-signup"))
+    return subprocess.run(
+        [cli, *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=30
+    )
