@@ -44,8 +44,11 @@ typecheck: $(VENV)/.dev-installed
 imports: $(VENV)/.dev-installed
 	$(BIN)/lint-imports
 
+# Both cores by default (pytest-xdist; a test file stays on one worker, so a module's stack is
+# started once): `make test PYTEST_WORKERS=0` runs everything in one process.
+PYTEST_WORKERS ?= 2
 pytest: $(VENV)/.dev-installed $(EBCLI)/.installed
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m bench

@@ -201,3 +201,29 @@ def test_a_failing_test_records_no(tmp_path: Path) -> None:
     assert "lost" not in never, "nothing from the older run passes for a measurement"
     assert never["failure"] == "setup: RuntimeError: the stack did not start"
     assert len({r["run"] for r in rows.values()}) == 1 and never["run"] > OLD
+
+
+def test_one_run_id_across_xdist_workers(tmp_path: Path) -> None:
+    """`make test` runs on both cores: rows written by different workers are still one run."""
+    for name in ("a", "b"):
+        (tmp_path / f"test_inner_{name}.py").write_text(
+            textwrap.dedent(INNER).replace("fault.holds", f"fault.holds-{name}")
+        )
+    results = tmp_path / "reliability.json"
+    env = {k: v for k, v in os.environ.items() if k not in (RUN_ENV, "PYTEST_ADDOPTS")}
+    env.update({RESULTS_ENV: str(results), "PYTHONPATH": str(PROJECT_ROOT)})
+    inner = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-n", "2", "--dist", "loadfile"]
+        + ["-p", "tests.support.reliability_plugin", "-p", "no:cacheprovider", "-k", "holds"]
+        + ["test_inner_a.py", "test_inner_b.py"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert inner.returncode == 0, inner.stdout + inner.stderr
+    assert "2 passed" in inner.stdout, inner.stdout
+    rows = json.loads(results.read_text())["rows"]
+    assert set(rows) == {"fault.holds-a", "fault.holds-b"}
+    assert len({r["run"] for r in rows.values()}) == 1, rows

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Generator
+from typing import Any
 
 import pytest
 
@@ -26,6 +27,7 @@ __all__ = ["MARKER", "failure_note", "owned_rows"]
 
 MARKER = "reliability"
 _PREVIOUS_RUN = pytest.StashKey[str | None]()
+_WORKER_KEY = "xray_signup_reliability_run"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -35,7 +37,19 @@ def pytest_configure(config: pytest.Config) -> None:
         "parameters); a failure records them as 'no'",
     )
     config.stash[_PREVIOUS_RUN] = os.environ.get(RUN_ENV)
-    os.environ[RUN_ENV] = new_run_id()  # one per session: a nested pytest gets its own
+    # One per session: a nested pytest gets its own; an xdist worker takes its controller's, so
+    # the rows of one `make test` (run on both cores) are one run for the renderer.
+    worker_input = getattr(config, "workerinput", None)
+    if worker_input is not None and worker_input.get(_WORKER_KEY):
+        os.environ[RUN_ENV] = worker_input[_WORKER_KEY]
+    else:
+        os.environ[RUN_ENV] = new_run_id()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist, in the controller: hand this session's run id to each worker it starts."""
+    node.workerinput[_WORKER_KEY] = os.environ[RUN_ENV]
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
