@@ -20,6 +20,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from hostguard import HostGuard, HostPolicy
 from xray_local.api.logs import EXTENSION as LOGS_EXTENSION
 from xray_local.api.logs import logs_api
+from xray_local.api.otlp import otlp_api
 from xray_local.api.sampling import SamplingRules
 from xray_local.api.xray import ApiContext, api, error_response
 from xray_local.ingest.udp import UdpReceiver
@@ -41,6 +42,7 @@ def create_app(
     app.extensions[LOGS_EXTENSION] = logs if logs is not None else LogStore(":memory:")
     app.register_blueprint(api)
     app.register_blueprint(logs_api)
+    app.register_blueprint(otlp_api)  # POST /v1/traces, as X-Ray's OTLP endpoint
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
