@@ -27,6 +27,10 @@ from moto.server import ThreadedMotoServer
 from infra.deploy.bundle import build_bundle
 from infra.deploy.environment_template import build_template
 
+# The environment's template minus the X-Ray resources moto cannot model (test_deploy_moto.py
+# says which and why, and checks the list against moto's own registry).
+from tests.infra.test_deploy_moto import moto_body
+
 REGION = "us-east-1"
 EB_STACK = "awseb-e-abcd123456-stack"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -118,7 +122,7 @@ def test_gunicorn_serves_the_app_from_the_bundle(
         endpoint_url=moto_endpoint,
         **{k.lower(): v for k, v in FAKE_CREDENTIALS.items()},
     )
-    cfn.create_stack(StackName=EB_STACK, TemplateBody=merged.to_json())
+    cfn.create_stack(StackName=EB_STACK, TemplateBody=moto_body(merged))
     (stack,) = cfn.describe_stacks(StackName=EB_STACK)["Stacks"]
     environ = merged.environment({o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]})
 

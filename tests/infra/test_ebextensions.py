@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from infra.deploy import sampling_rules
 from infra.deploy.environment_template import CUSTOM_NAMESPACE, ENVIRONMENT_NAMESPACE
 
 Options = dict[tuple[str, str], Any]
@@ -85,9 +87,13 @@ def undocumented(configs: list[dict[str, Any]]) -> list[str]:
     for config in configs:
         findings += [f"section {key}" for key in sorted(set(config) - DOCUMENTED_SECTIONS)]
 
-    def known(target: Any, extra: frozenset[str] = frozenset()) -> bool:
-        # A resource of these files, one of EB's own (AWSEBAutoScalingGroup...), or `extra`.
-        return target in resources or str(target).startswith("AWSEB") or target in extra
+    def known(target: Any) -> bool:
+        # A resource of these files, one of EB's own (AWSEBAutoScalingGroup...), or a pseudo
+        # parameter: EB documents Refs to pseudo parameters for environment properties, which
+        # CloudFormation resolves in the environment's stack, the same template that holds
+        # these resources (AWS::StackName names per-environment things: sampling rules, the
+        # X-Ray resource policy).
+        return target in resources or str(target).startswith("AWSEB") or target in PSEUDO_PARAMETERS
 
     for logical_id, body in resources.items():
         findings += [f"{logical_id}: key {k}" for k in sorted(set(body) - RESOURCE_KEYS)]
@@ -104,7 +110,7 @@ def undocumented(configs: list[dict[str, Any]]) -> list[str]:
             for name, argument in functions(expression):
                 if name not in DOCUMENTED_FUNCTIONS:
                     findings.append(f"{option}: function {name}")
-                elif name == "Ref" and not known(argument, PSEUDO_PARAMETERS):
+                elif name == "Ref" and not known(argument):
                     findings.append(f"{option}: Ref {argument}")
     return findings
 
@@ -210,6 +216,9 @@ def test_the_check_accepts_the_documented_forms() -> None:
         (ENV, "XRAY_SAMPLING_RULES", "app/sampling-rules.json"),
         (ENV, "XRAY_PLUGINS", "EC2Plugin,ElasticBeanstalkPlugin"),
         (ENV, "AWS_XRAY_TRACING_NAME", "signup-app"),
+        (ENV, "TRACER", "xray-sdk"),
+        (ENV, "OTEL_SERVICE_NAME", "signup-app"),
+        (ENV, "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gzip"),
         (CUSTOM_NAMESPACE, "NewSignupEmail", "nobody@example.com"),
     ],
 )
@@ -251,6 +260,7 @@ def test_table_and_topic_resources(eb_configs: list[dict[str, Any]]) -> None:
     assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
     topic = resources["NewSignupTopic"]
     assert topic["Type"] == "AWS::SNS::Topic"
+    assert topic["Properties"]["TracingConfig"] == "Active"
     (subscription,) = topic["Properties"]["Subscription"]
     assert subscription["Protocol"] == "email"
     assert subscription["Endpoint"] == {
@@ -268,3 +278,156 @@ def test_xray_daemon_log_is_in_tail_and_bundle_logs(eb_configs: list[dict[str, A
         spec = files[f"/opt/elasticbeanstalk/tasks/{kind}/xray-daemon.conf"]
         assert spec["content"].split() == ["/var/log/xray/xray.log"]
         assert spec["mode"] == "000644"
+
+
+def resolve(node: Any, values: dict[str, str]) -> Any:
+    """A template fragment with Ref and Fn::Join worked out, given the values of the Refs."""
+    if isinstance(node, dict) and set(node) == {"Ref"}:
+        return values[node["Ref"]]
+    if isinstance(node, dict) and set(node) == {"Fn::Join"}:
+        separator, parts = node["Fn::Join"]
+        return separator.join(str(resolve(part, values)) for part in parts)
+    if isinstance(node, dict):
+        return {key: resolve(value, values) for key, value in node.items()}
+    if isinstance(node, list):
+        return [resolve(value, values) for value in node]
+    return node
+
+
+#: Plausible values for the Refs of the environment's resources, as CloudFormation would give them.
+STACK = "awseb-e-abcd123456-stack"
+TOPIC_ARN = f"arn:aws:sns:eu-west-1:123456789012:{STACK}-NewSignupTopic-1A2B3C4D5E6F"
+REF_VALUES = {
+    "AWS::StackName": STACK,
+    "AWS::AccountId": "123456789012",
+    "AWS::Region": "eu-west-1",
+    "NewSignupTopic": TOPIC_ARN,
+}
+
+
+def test_otlp_endpoint_is_xray_in_the_environments_region(eb_options: Options) -> None:
+    value = eb_options[(ENV, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")]
+    assert value.startswith("`") and value.endswith("`")
+    expression = json.loads(value.strip("`"))
+    assert resolve(expression, REF_VALUES) == "https://xray.eu-west-1.amazonaws.com/v1/traces"
+    assert resolve(expression, {"AWS::Region": "us-east-1"}).endswith(".amazonaws.com/v1/traces")
+
+
+def test_opentelemetry_service_node_is_the_beanstalk_environment(eb_options: Options) -> None:
+    """Same service name as the X-Ray SDK's segments; cloud.provider aws and cloud.platform
+    aws_elastic_beanstalk are what X-Ray's OpenTelemetry mapping turns into the origin
+    AWS::ElasticBeanstalk::Environment (opentelemetry-collector-contrib awsxrayexporter,
+    translator/segment.go determineAwsOrigin)."""
+    assert eb_options[(ENV, "OTEL_SERVICE_NAME")] == eb_options[(ENV, "AWS_XRAY_TRACING_NAME")]
+    pairs = dict(
+        item.split("=", 1) for item in eb_options[(ENV, "OTEL_RESOURCE_ATTRIBUTES")].split(",")
+    )
+    assert pairs == {"cloud.provider": "aws", "cloud.platform": "aws_elastic_beanstalk"}
+    assert eb_options[(ENV, "TRACER")] in {"xray-sdk", "opentelemetry"}
+
+
+def test_sns_may_write_the_topics_segments_to_xray(eb_configs: list[dict[str, Any]]) -> None:
+    """Active tracing needs an X-Ray resource policy for SNS; it is scoped to this topic."""
+    resources = {k: v for config in eb_configs for k, v in config.get("Resources", {}).items()}
+    policy = resources["NewSignupTopicTracing"]
+    assert policy["Type"] == "AWS::XRay::ResourcePolicy"
+    properties = resolve(policy["Properties"], REF_VALUES)
+    assert properties["PolicyName"] == f"{STACK}-sns-tracing"
+    assert re.fullmatch(r"[\w+=,.@-]{1,128}", properties["PolicyName"])
+    document = json.loads(properties["PolicyDocument"])
+    (statement,) = document["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "sns.amazonaws.com"}
+    assert "xray:PutTraceSegments" in statement["Action"]
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+        "StringLike": {"aws:SourceArn": TOPIC_ARN},
+    }
+    assert len(properties["PolicyDocument"]) <= 5120
+
+
+# The sampling rules: .ebextensions/04-sampling-rules.config is generated from the app's file.
+
+RULES_DOCUMENT = json.loads(sampling_rules.RULES_PATH.read_text(encoding="utf-8"))
+
+
+def sampling_rule_resources(configs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: body["Properties"]["SamplingRule"]
+        for config in configs
+        for logical_id, body in (config.get("Resources") or {}).items()
+        if body.get("Type") == "AWS::XRay::SamplingRule"
+    }
+
+
+def test_sampling_rules_config_is_generated_from_the_apps_rules() -> None:
+    """One source of truth: the committed config is exactly what the JSON renders to."""
+    committed = sampling_rules.CONFIG_PATH.read_text(encoding="utf-8")
+    assert committed == sampling_rules.render_config(RULES_DOCUMENT)
+    assert sampling_rules.main(["--check"]) == 0
+
+
+def test_a_stale_sampling_rules_config_is_reported(tmp_path: Path) -> None:
+    changed = json.loads(json.dumps(RULES_DOCUMENT))
+    changed["rules"][0]["rate"] = 0.5
+    rules, config = tmp_path / "rules.json", tmp_path / "04.config"
+    rules.write_text(json.dumps(changed))
+    config.write_text(sampling_rules.CONFIG_PATH.read_text(encoding="utf-8"))
+    paths = ["--rules", str(rules), "--config", str(config)]
+    assert sampling_rules.main(["--check", *paths]) == 1
+    assert sampling_rules.main(paths) == 0
+    assert sampling_rules.main(["--check", *paths]) == 0
+    with pytest.raises(ValueError, match="version 2"):
+        sampling_rules.sampling_rule_resources({"version": 1, "rules": []})
+
+
+def test_sampling_rule_resources_are_the_apps_rules(
+    eb_configs: list[dict[str, Any]], eb_options: Options
+) -> None:
+    """Same rules, in the same order, with the same reservoir, rate, host, method and path."""
+    deployed = sampling_rule_resources(eb_configs)
+    rules = RULES_DOCUMENT["rules"]
+    numbered = [f"SamplingRule{n}" for n in range(1, len(rules) + 1)]
+    assert set(deployed) == {*numbered, "SamplingRuleDefault"}
+    ordered = [deployed[logical_id] for logical_id in numbered]
+    for rule, resource in zip(rules, ordered, strict=True):
+        assert (resource["Host"], resource["HTTPMethod"], resource["URLPath"]) == (
+            rule["host"],
+            rule["http_method"],
+            rule["url_path"],
+        )
+        assert (resource["ReservoirSize"], resource["FixedRate"]) == (
+            rule["fixed_target"],
+            rule["rate"],
+        )
+    priorities = [resource["Priority"] for resource in ordered]
+    assert priorities == sorted(priorities) and len(set(priorities)) == len(priorities)
+    default = deployed["SamplingRuleDefault"]
+    expected = RULES_DOCUMENT["default"]
+    assert (default["ReservoirSize"], default["FixedRate"]) == (
+        expected["fixed_target"],
+        expected["rate"],
+    )
+    assert (default["Host"], default["HTTPMethod"], default["URLPath"]) == ("*", "*", "*")
+    # After every rule of the file, before the account's Default (priority 10000).
+    assert priorities[-1] < default["Priority"] <= 9999
+    for resource in deployed.values():
+        assert resource["ServiceName"] == eb_options[(ENV, "AWS_XRAY_TRACING_NAME")]
+        assert resource["ServiceType"] == "*" and resource["ResourceARN"] == "*"
+        assert resource["Version"] == 1 and 1 <= resource["Priority"] <= 9999
+
+
+def test_sampling_rule_names_fit_and_differ_per_environment(
+    eb_configs: list[dict[str, Any]],
+) -> None:
+    """RuleName: at most 32 characters, unique in the account and Region. EB names the stack
+    awseb-<environment id>-stack, with environment ids of e- and 10 characters."""
+    deployed = sampling_rule_resources(eb_configs)
+    names_by_stack: list[set[str]] = []
+    for stack in (STACK, "awseb-e-zyxw987654-stack"):
+        names = [resolve(rule["RuleName"], {"AWS::StackName": stack}) for rule in deployed.values()]
+        assert len(set(names)) == len(names)
+        assert all(len(name) <= 32 and name.startswith(f"{stack}-") for name in names), names
+        names_by_stack.append(set(names))
+    first, second = names_by_stack
+    assert not first & second

@@ -150,7 +150,19 @@ def test_the_environment_template_lints_clean(
         "STARTUP_SIGNUP_TABLE",
         "NEW_SIGNUP_TOPIC",
         "AWS_REGION",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
     }
+    # What cfn-lint checked includes the tracing resources, not only the table and the topic.
+    types = {body["Type"] for body in merged.template["Resources"].values()}
+    assert types == {
+        "AWS::DynamoDB::Table",
+        "AWS::SNS::Topic",
+        "AWS::XRay::ResourcePolicy",
+        "AWS::XRay::SamplingRule",
+    }
+    topic = merged.template["Resources"]["NewSignupTopic"]["Properties"]
+    assert topic["TracingConfig"] == "Active"
+    assert merged.static_environment["TRACER"] == "xray-sdk"
 
 
 def test_cfn_lint_catches_a_broken_template(
@@ -160,6 +172,33 @@ def test_cfn_lint_catches_a_broken_template(
     merged = build_template(eb_configs)
     del merged.template["Resources"]["SignupTable"]["Properties"]["KeySchema"]
     assert any("KeySchema" in finding for finding in cfn_lint(merged.template))
+
+
+@pytest.mark.parametrize(
+    ("logical_id", "field", "value", "finding"),
+    [
+        ("SamplingRule1", "Priority", 10000, "10000 is greater than the maximum of 9999"),
+        ("SamplingRule1", "FixedRate", 1.5, "1.5 is greater than the maximum of 1"),
+        ("SamplingRuleDefault", "RuleName", "x" * 33, "is longer than 32"),
+        ("SamplingRule2", "Host", None, "'Host' is a required property"),
+    ],
+)
+def test_cfn_lint_checks_the_sampling_rules(
+    eb_configs: list[dict[str, Any]],
+    cfn_lint: Lint,
+    logical_id: str,
+    field: str,
+    value: Any,
+    finding: str,
+) -> None:
+    """The lint reaches into AWS::XRay::SamplingRule: values X-Ray refuses are reported."""
+    merged = build_template(eb_configs)
+    rule = merged.template["Resources"][logical_id]["Properties"]["SamplingRule"]
+    if value is None:
+        del rule[field]
+    else:
+        rule[field] = value
+    assert any(finding in line for line in cfn_lint(merged.template)), cfn_lint(merged.template)
 
 
 def test_command_line_prints_the_template(capsys: pytest.CaptureFixture[str]) -> None:

@@ -44,7 +44,7 @@ def test_iam_template_lints_clean(cfn_lint: Callable[[str], list[str]]) -> None:
 def test_app_policy_allows_exactly_what_the_app_does(iam: dict[str, Any]) -> None:
     (policy,) = iam["Resources"]["InstanceRole"]["Properties"]["Policies"]
     statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
-    assert set(statements) == {"SignupTable", "NewSignupTopic"}
+    assert set(statements) == {"SignupTable", "NewSignupTopic", "XRayOtlpEndpoint"}
     assert sorted(statements["SignupTable"]["Action"]) == [
         "dynamodb:DescribeTable",
         "dynamodb:PutItem",
@@ -53,10 +53,30 @@ def test_app_policy_allows_exactly_what_the_app_does(iam: dict[str, Any]) -> Non
     assert statements["NewSignupTopic"]["Action"] == ["sns:Publish"]
     for statement in statements.values():
         assert statement["Effect"] == "Allow"
+    for sid in ("SignupTable", "NewSignupTopic"):
+        statement = statements[sid]
         for resource in statement["Resource"]:
             arn = resource["Fn::Sub"]
             assert "${AWS::AccountId}" in arn and "${EnvironmentStackPattern}" in arn
             assert arn.endswith(f"-{statement['Sid']}-*")
+
+
+def test_instance_role_may_send_spans_to_the_xray_otlp_endpoint(iam: dict[str, Any]) -> None:
+    """TRACER=opentelemetry: the app signs its OTLP exports with this role. The two actions are
+    not in AWSXRayDaemonWriteAccess and take no resource ARN, so "*" and nothing else."""
+    (policy,) = iam["Resources"]["InstanceRole"]["Properties"]["Policies"]
+    statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    otlp = statements["XRayOtlpEndpoint"]
+    assert sorted(otlp["Action"]) == ["xray:PutSpans", "xray:PutSpansForIndexing"]
+    assert otlp["Resource"] == "*"
+    assert "Condition" not in otlp
+
+
+def test_cfn_lint_knows_the_actions(cfn_lint: Callable[[str], list[str]]) -> None:
+    """The lint checks action names against AWS's published list: a misspelt one is reported,
+    so the clean lint above vouches for xray:PutSpans and xray:PutSpansForIndexing."""
+    misspelt = IAM_TEMPLATE.read_text().replace("xray:PutSpansForIndexing", "xray:PutSpanForIndex")
+    assert any("putspanforindex" in finding for finding in cfn_lint(misspelt))
 
 
 def test_managed_policies_and_trust(iam: dict[str, Any]) -> None:
