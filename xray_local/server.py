@@ -24,6 +24,7 @@ from xray_local.api.otlp import otlp_api
 from xray_local.api.sampling import SamplingRules
 from xray_local.api.xray import ApiContext, api, error_response
 from xray_local.ingest.udp import UdpReceiver
+from xray_local.query.index import ensure_indexed
 from xray_local.store.logs import LogRetention, LogStore
 from xray_local.store.traces import Retention, Store
 
@@ -84,6 +85,8 @@ class XRayServer:
         if store is None:
             memory = Store(":memory:", retention) if not data_dir else None
             store = memory or Store.in_directory(data_dir or ".", retention)
+        # Every write derives its traces' index rows (UDP, PutTraceSegments, anything on put_many).
+        ensure_indexed(store)
         self.store = store
         self.sampling = sampling or SamplingRules()
         self.context = ApiContext(store=self.store, sampling=self.sampling)

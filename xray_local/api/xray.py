@@ -27,10 +27,12 @@ from xray_local.api.validation import (
 )
 from xray_local.ingest.protocol import ProtocolError, validate_document
 from xray_local.ingest.udp import IngestCounters
-from xray_local.query.filters import FilterSyntaxError, compile_filter
+from xray_local.query.filters import FilterSyntaxError
+from xray_local.query.filters.parser import parse as parse_filter
 from xray_local.query.graph import service_graph
+from xray_local.query.index import ensure_indexed
 from xray_local.query.model import TraceView
-from xray_local.query.summaries import trace_summary_json
+from xray_local.query.search import graph_between, summaries_page
 from xray_local.query.views import build_trace_view
 from xray_local.store.traces import Store
 
@@ -137,7 +139,7 @@ def get_trace_summaries() -> Response:
     if not isinstance(expression, str):
         raise InvalidRequest("FilterExpression must be a string")
     try:
-        matches = compile_filter(expression)
+        expr = parse_filter(expression)
     except FilterSyntaxError as exc:
         raise InvalidRequest(str(exc)) from exc
     sampled = _sampler(body)
@@ -149,28 +151,12 @@ def get_trace_summaries() -> Response:
             raise InvalidRequest("NextToken does not belong to this query")
         cursor = (float(token["c"][0]), str(token["c"][1]))
     store = _ctx().store
-    summaries: list[dict[str, Any]] = []
-    processed = 0
-    next_token: str | None = None
-    while next_token is None:
-        rows = store.trace_rows(start, end, range_type, cursor, 500)
-        if not rows:
-            break
-        loaded = store.load_traces([r.trace_id for r in rows])
-        for row in rows:
-            cursor = (row.at(range_type), row.trace_id)
-            processed += 1
-            trace = loaded.get(row.trace_id)
-            if trace is None:  # removed by retention meanwhile
-                continue
-            view = build_trace_view(trace)
-            if sampled(view.id) and matches(view):
-                summaries.append(trace_summary_json(view, matched_at=view.start_time))
-                if len(summaries) >= PAGE_SIZE:
-                    next_token = encode_token({"q": query, "c": list(cursor)})
-                    break
-    if next_token is not None and not store.trace_rows(start, end, range_type, cursor, 1):
-        next_token = None
+    ensure_indexed(store)
+    page = summaries_page(store, (start, end, range_type), expr, sampled, cursor, PAGE_SIZE)
+    next_token = None
+    if page.next_cursor is not None:
+        next_token = encode_token({"q": query, "c": list(page.next_cursor)})
+    summaries, processed = page.summaries, page.processed
     result: dict[str, Any] = {
         "TraceSummaries": summaries,
         "ApproximateTime": end,
@@ -210,12 +196,14 @@ def batch_get_traces() -> Response:
 @api.post("/ServiceGraph")
 def get_service_graph() -> Response:
     start, end = time_range(_body())
-    views = _views(_ctx().store.traces_between(start, end))
+    store = _ctx().store
+    ensure_indexed(store)
+    services, first, last = graph_between(store, start, end)
     return jsonify(
         {
-            "StartTime": start,
-            "EndTime": end,
-            "Services": service_graph(views),
+            "StartTime": first,
+            "EndTime": last,
+            "Services": services,
             "ContainsOldGroupVersions": False,
         }
     )

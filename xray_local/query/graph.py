@@ -9,15 +9,17 @@ own calls.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from xray_local.query.model import Call, NodeKey, TraceView
 from xray_local.query.summaries import service_id_json
 
-__all__ = ["CLIENT_TYPE", "GraphBuilder", "service_graph"]
+__all__ = ["CLIENT_TYPE", "GraphBuilder", "decode_key", "encode_key", "service_graph"]
 
 CLIENT_TYPE = "client"
 
@@ -67,6 +69,47 @@ class _Stats:
     def histogram_json(self) -> list[dict[str, Any]]:
         return [{"Value": value, "Count": count} for value, count in sorted(self.histogram.items())]
 
+    def cell(self) -> dict[str, Any]:
+        """The statistics as a store cell (store/index.py `combine` adds cells up)."""
+        return {
+            "ok": self.ok,
+            "error": self.error,
+            "throttle": self.throttle,
+            "fault": self.fault,
+            "total": self.total_time,
+            "start": self.start,
+            "end": self.end,
+            "hist": {repr(k): v for k, v in self.histogram.items()},
+        }
+
+    @classmethod
+    def from_cell(cls, cell: Mapping[str, Any]) -> _Stats:
+        histogram: Counter[float] = Counter()
+        for key, count in cell.get("hist", {}).items():
+            if count:
+                histogram[float(key)] = count
+        return cls(
+            ok=cell.get("ok", 0),
+            error=cell.get("error", 0),
+            throttle=cell.get("throttle", 0),
+            fault=cell.get("fault", 0),
+            total_time=cell.get("total", 0.0),
+            start=cell.get("start"),
+            end=cell.get("end"),
+            histogram=histogram,
+        )
+
+
+@functools.lru_cache(maxsize=4096)
+def encode_key(key: NodeKey) -> str:
+    """A node key as the store's graph cells name it."""
+    return json.dumps([key.name, key.type])
+
+
+def decode_key(text: str) -> NodeKey:
+    name, type_ = json.loads(text)
+    return NodeKey(name, type_)
+
 
 @dataclass
 class _Node:
@@ -114,6 +157,44 @@ class GraphBuilder:
             stats = self._node(edge.source).edges.setdefault(edge.destination, _Stats())
             for call in edge.calls:
                 stats.add(call)
+
+    def cells(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """What was added so far as store cells: (node, "", cell) and (source, destination, cell);
+        `n` counts the traces a cell came from, `root` those where the node was the root."""
+        for key, node in self._nodes.items():
+            src = encode_key(key)
+            yield (
+                src,
+                "",
+                {
+                    "n": 1,
+                    "root": int(node.root),
+                    "names": sorted(node.names),
+                    "account": node.account_id,
+                    "seen_start": node.seen_start,
+                    "seen_end": node.seen_end,
+                    **node.stats.cell(),
+                },
+            )
+            for dest, stats in node.edges.items():
+                yield src, encode_key(dest), {"n": 1, **stats.cell()}
+
+    @classmethod
+    def from_cells(cls, cells: Mapping[tuple[str, str], Mapping[str, Any]]) -> GraphBuilder:
+        """A builder holding what the (added-up) cells say, ready for `services_json`."""
+        builder = cls()
+        for (src, dst), cell in cells.items():
+            node = builder._node(decode_key(src))
+            if dst:
+                builder._node(decode_key(dst))
+                node.edges[decode_key(dst)] = _Stats.from_cell(cell)
+                continue
+            node.names.update(cell.get("names", ()))
+            node.account_id = cell.get("account")
+            node.root = cell.get("root", 0) > 0
+            node.seen_start, node.seen_end = cell.get("seen_start"), cell.get("seen_end")
+            node.stats = _Stats.from_cell(cell)
+        return builder
 
     def services_json(self) -> list[dict[str, Any]]:
         """Nodes with ReferenceIds numbered in (client first, name, type) order: stable per data."""

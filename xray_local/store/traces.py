@@ -8,18 +8,30 @@ before their parent) and merged into their parent only when a Trace is read.
 
 One connection behind a lock (`store/sqlite.py`) serves the UDP writer and the HTTP threads;
 writes are batched into one transaction by the caller (`put_many`), which is what keeps ingest fast.
+The same transaction re-derives the index rows of every trace the batch touched (store/index.py),
+through the `indexer` attached by the stage above; without one, the traces wait in `pending`.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xray_local.store.sqlite import SqliteFile
+from xray_local.store.index import (
+    INDEX_SCHEMA,
+    Indexer,
+    apply_graph,
+    delete_facts,
+    minute_of,
+    write_facts,
+)
+from xray_local.store.merge import Trace, merge_documents
+from xray_local.store.reads import TraceReader, TraceRow
 
 __all__ = ["Retention", "Store", "Trace", "TraceRow", "merge_documents"]
 
@@ -60,45 +72,15 @@ ON CONFLICT (trace_id) DO UPDATE SET
     received = excluded.received
 """
 
-#: Column compared with the requested range for each GetTraceSummaries TimeRangeType.
-_RANGE_COLUMNS = {"TraceId": "id_time", "Event": "start_time", "Service": "end_time"}
-
-
-@dataclass(frozen=True)
-class Trace:
-    """Every stored document of one trace, as the store hands it to readers.
-
-    `segments` are complete segment documents (parsed JSON objects, `"type"` absent), with any
-    standalone subsegment documents already merged into the `subsegments` list of their parent
-    (segment or subsegment) by the store. Standalone subsegments whose parent never arrived stay in
-    `orphans` so that nothing received is hidden.
-    """
-
-    id: str
-    segments: tuple[dict[str, Any], ...]
-    orphans: tuple[dict[str, Any], ...] = ()
-
 
 @dataclass(frozen=True)
 class Retention:
-    """How much to keep: at most `max_traces` traces, none older than `max_age` seconds."""
+    """How much to keep: at most `max_traces` traces, none older than `max_age` seconds, and the
+    database at most `max_bytes` (pages in use; the oldest traces go first)."""
 
     max_traces: int | None = 100_000
     max_age: float | None = 7 * 24 * 3600.0
-
-
-@dataclass(frozen=True)
-class TraceRow:
-    """A trace's place in the index: its id and the time the range query matched."""
-
-    trace_id: str
-    start_time: float
-    end_time: float
-    id_time: float
-
-    def at(self, range_type: str) -> float:
-        """The time a query of `range_type` (TraceId, Event, Service) orders and pages by."""
-        return float(getattr(self, _RANGE_COLUMNS[range_type]))
+    max_bytes: int | None = None
 
 
 def _id_time(trace_id: str, fallback: float) -> float:
@@ -109,54 +91,57 @@ def _id_time(trace_id: str, fallback: float) -> float:
         return fallback
 
 
-def merge_documents(trace_id: str, docs: list[dict[str, Any]]) -> Trace:
-    """Attach standalone subsegments to their parents; keep the unparented ones as orphans."""
-    segments = [d for d in docs if d.get("type") != "subsegment"]
-    standalone = [d for d in docs if d.get("type") == "subsegment"]
-    by_id: dict[str, dict[str, Any]] = {}
-
-    def index(doc: dict[str, Any]) -> None:
-        by_id[str(doc.get("id"))] = doc
-        for sub in doc.get("subsegments") or ():
-            if isinstance(sub, dict):
-                index(sub)
-
-    for doc in segments + standalone:
-        index(doc)
-    orphans: list[dict[str, Any]] = []
-    for sub in sorted(standalone, key=lambda d: float(d.get("start_time") or 0.0)):
-        parent = by_id.get(str(sub.get("parent_id")))
-        if parent is None or parent is sub:
-            orphans.append(sub)
-            continue
-        children = parent.setdefault("subsegments", [])
-        if isinstance(children, list) and not any(
-            isinstance(c, dict) and c.get("id") == sub.get("id") for c in children
-        ):
-            children.append(sub)
-    segments.sort(key=lambda d: float(d.get("start_time") or 0.0))
-    return Trace(trace_id, tuple(segments), tuple(orphans))
-
-
-class Store(SqliteFile):
-    """Documents by (trace_id, id) and a time index of traces, in a file or in memory."""
+class Store(TraceReader):
+    """Documents by (trace_id, id), a time index of traces and their derived rows."""
 
     def __init__(self, path: str | Path = ":memory:", retention: Retention | None = None) -> None:
-        super().__init__(path, _SCHEMA)
+        super().__init__(path, _SCHEMA + INDEX_SCHEMA)
         self.retention = retention or Retention()
+        #: Derives the index rows of changed traces inside `put_many` (see `attach`).
+        self.indexer: Indexer | None = None
+        self._bytes_per_trace: float | None = None
 
     @classmethod
     def in_directory(cls, data_dir: str | Path, retention: Retention | None = None) -> Store:
         """The store file `traces.sqlite3` under `data_dir`, created if needed."""
         return cls(Path(data_dir) / "traces.sqlite3", retention)
 
+    def attach(self, indexer: Indexer) -> int:
+        """Derive from now on with `indexer`; derive every pending trace (all of them when the
+        index was built by another version) now. Returns how many traces were derived."""
+        with self._lock:
+            self.indexer = indexer
+            found = self._db.execute("SELECT value FROM index_meta WHERE key = 'version'")
+            if (found.fetchone() or (None,))[0] != indexer.version:
+                with self._transaction() as db:
+                    for table in ("trace_facts", "trace_strings", "annotations"):
+                        db.execute(f"DELETE FROM {table}")
+                    for table in ("trace_services", "trace_edges", "graph_minutes"):
+                        db.execute(f"DELETE FROM {table}")
+                    db.execute("INSERT OR IGNORE INTO pending SELECT trace_id FROM traces")
+                    db.execute(
+                        "INSERT OR REPLACE INTO index_meta VALUES ('version', ?)",
+                        (indexer.version,),
+                    )
+            derived = 0
+            while True:
+                ids = [r for (r,) in self._db.execute("SELECT trace_id FROM pending LIMIT 2000")]
+                if not ids:
+                    return derived
+                with self._transaction() as db:
+                    self._index(db, ids)
+                derived += len(ids)
+
     def put_many(self, docs: Iterable[dict[str, Any]], now: float | None = None) -> int:
-        """Store validated documents in one transaction; return how many rows changed."""
+        """Store validated documents and re-derive the traces they belong to, in one transaction;
+        return how many document rows changed."""
         received = time.time() if now is None else now
         doc_rows = []
         trace_rows = []
+        parsed: dict[str, list[dict[str, Any]]] = {}
         for doc in docs:
             trace_id = str(doc["trace_id"])
+            parsed.setdefault(trace_id, []).append(doc)
             start = float(doc["start_time"])
             end_value = doc.get("end_time")
             end = float(end_value) if isinstance(end_value, int | float) else start
@@ -175,14 +160,62 @@ class Store(SqliteFile):
             trace_rows.append((trace_id, start, end, _id_time(trace_id, start), received))
         if not doc_rows:
             return 0
+        touched = list(dict.fromkeys(row[0] for row in trace_rows))
         with self._lock:
             before = self._db.total_changes
             with self._transaction() as db:
+                fresh = {t: parsed[t] for t in self._fresh(db, touched, doc_rows)}
                 db.executemany(_UPSERT_DOC, doc_rows)
                 changed = db.total_changes - before
                 db.executemany(_UPSERT_TRACE, trace_rows)
+                if changed:
+                    self._index(db, touched, fresh)
             self._prune_if_due(received)
         return changed
+
+    def _fresh(self, db: Any, touched: list[str], doc_rows: list[tuple[Any, ...]]) -> set[str]:
+        """Traces new in this batch, whole in it as plain segments: their documents are the ones
+        just parsed, so `_index` need not read them back."""
+        if self.indexer is None:
+            return set()
+        known: set[str] = set()
+        for i in range(0, len(touched), 500):
+            chunk = touched[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT trace_id FROM traces WHERE trace_id IN ({marks})"
+            known.update(t for (t,) in db.execute(sql, chunk))
+        seen: set[tuple[str, str]] = set()
+        for trace_id, doc_id, _parent, is_sub, _running, _body in doc_rows:
+            if is_sub or (trace_id, doc_id) in seen:
+                known.add(trace_id)
+            seen.add((trace_id, doc_id))
+        return set(touched) - known
+
+    def _index(
+        self,
+        db: Any,
+        trace_ids: Sequence[str],
+        fresh: dict[str, list[dict[str, Any]]] | None = None,
+    ) -> None:
+        """Replace the derived rows of `trace_ids` (inside the caller's transaction); `fresh`
+        holds the documents of traces new in this batch (not read back)."""
+        if self.indexer is None:
+            db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", [(t,) for t in trace_ids])
+            return
+        fresh = fresh or {}
+        traces = self.load_traces([t for t in trace_ids if t not in fresh])
+        traces.update((t, merge_documents(t, docs)) for t, docs in fresh.items())
+        facts = self.indexer.derive(list(traces.values()))
+        minutes: dict[str, int | None] = {}
+        for i in range(0, len(trace_ids), 500):
+            chunk = list(trace_ids[i : i + 500])
+            marks = ",".join("?" * len(chunk))
+            for trace_id, start in db.execute(
+                f"SELECT trace_id, start_time FROM traces WHERE trace_id IN ({marks})", chunk
+            ):
+                minutes[trace_id] = minute_of(start)
+        removed = delete_facts(db, trace_ids)
+        apply_graph(db, removed, write_facts(db, facts, minutes))
 
     def put(self, doc: dict[str, Any]) -> bool:
         """Store one document; True when it was new or completed an in-progress one."""
@@ -199,97 +232,25 @@ class Store(SqliteFile):
                 doomed += self._db.execute(
                     "SELECT trace_id FROM traces WHERE start_time < ?", (cutoff,)
                 ).fetchall()
+            count = self._count("traces")
+            excess = 0
             if self.retention.max_traces is not None:
-                excess = self._count("traces") - len(doomed) - self.retention.max_traces
-                if excess > 0:
-                    doomed += self._db.execute(
-                        "SELECT trace_id FROM traces"
-                        " ORDER BY start_time, trace_id LIMIT ? OFFSET ?",
-                        (excess, len(doomed)),
-                    ).fetchall()
+                excess = count - len(doomed) - self.retention.max_traces
+            if self.retention.max_bytes is not None and count:
+                # Pages emptied by deletions are only partly free, so bytes per trace measured
+                # after a deletion reads high: keep the lowest figure seen (no spiral).
+                per_trace = self.bytes_used() / count
+                self._bytes_per_trace = min(self._bytes_per_trace or per_trace, per_trace)
+                fits = math.floor(self.retention.max_bytes / self._bytes_per_trace)
+                excess = max(excess, count - fits - len(doomed))
+            if excess > 0:
+                doomed += self._db.execute(
+                    "SELECT trace_id FROM traces ORDER BY start_time, trace_id LIMIT ? OFFSET ?",
+                    (excess, len(doomed)),
+                ).fetchall()
             if doomed:
                 with self._transaction() as db:
+                    apply_graph(db, delete_facts(db, [t for (t,) in doomed]), [])
                     db.executemany("DELETE FROM docs WHERE trace_id = ?", doomed)
                     db.executemany("DELETE FROM traces WHERE trace_id = ?", doomed)
         return len(set(doomed))
-
-    def trace_count(self) -> int:
-        return self._count("traces")
-
-    def document_count(self) -> int:
-        return self._count("docs")
-
-    def documents(self, trace_id: str) -> list[dict[str, Any]]:
-        """The stored documents of one trace, as received (no merging)."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT body FROM docs WHERE trace_id = ? ORDER BY is_sub, id", (trace_id,)
-            ).fetchall()
-        return [json.loads(body) for (body,) in rows]
-
-    def get_trace(self, trace_id: str) -> Trace | None:
-        """The trace with standalone subsegments merged, or None when nothing is stored."""
-        docs = self.documents(trace_id)
-        return merge_documents(trace_id, docs) if docs else None
-
-    def get_traces(self, trace_ids: Iterable[str]) -> Iterator[Trace]:
-        """The stored traces among `trace_ids`, in the order asked."""
-        ids = list(dict.fromkeys(trace_ids))
-        loaded = self.load_traces(ids)
-        for trace_id in ids:
-            if trace_id in loaded:
-                yield loaded[trace_id]
-
-    def load_traces(self, trace_ids: list[str]) -> dict[str, Trace]:
-        """Many traces in one query per 500 ids (the range scans read pages of traces)."""
-        grouped: dict[str, list[dict[str, Any]]] = {}
-        for i in range(0, len(trace_ids), 500):
-            chunk = trace_ids[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            with self._lock:
-                found = self._db.execute(
-                    f"SELECT trace_id, body FROM docs WHERE trace_id IN ({marks})", chunk
-                ).fetchall()
-            for trace_id, body in found:
-                grouped.setdefault(trace_id, []).append(json.loads(body))
-        return {trace_id: merge_documents(trace_id, docs) for trace_id, docs in grouped.items()}
-
-    def trace_rows(
-        self,
-        start: float,
-        end: float,
-        range_type: str = "Event",
-        after: tuple[float, str] | None = None,
-        limit: int = 1000,
-    ) -> list[TraceRow]:
-        """Traces whose `range_type` time lies in [start, end], in time order, after a cursor."""
-        column = _RANGE_COLUMNS[range_type]
-        sql = (
-            "SELECT trace_id, start_time, end_time, id_time FROM traces"
-            f" WHERE {column} >= ? AND {column} <= ?"
-        )
-        params: list[Any] = [start, end]
-        if after is not None:
-            sql += f" AND ({column}, trace_id) > (?, ?)"
-            params += [after[0], after[1]]
-        sql += f" ORDER BY {column}, trace_id LIMIT ?"
-        params.append(limit)
-        with self._lock:
-            rows = self._db.execute(sql, params).fetchall()
-        return [TraceRow(*row) for row in rows]
-
-    def traces_between(
-        self, start: float, end: float, range_type: str = "Event", batch: int = 500
-    ) -> Iterator[Trace]:
-        """Every trace in the range, read in batches so the lock is never held for long."""
-        cursor: tuple[float, str] | None = None
-        while True:
-            rows = self.trace_rows(start, end, range_type, cursor, batch)
-            if not rows:
-                return
-            loaded = self.load_traces([r.trace_id for r in rows])
-            for row in rows:
-                if row.trace_id in loaded:
-                    yield loaded[row.trace_id]
-            last = rows[-1]
-            cursor = (last.at(range_type), last.trace_id)

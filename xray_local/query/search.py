@@ -1,0 +1,109 @@
+"""GetTraceSummaries' and GetServiceGraph's reads, from the derived rows rather than every trace.
+
+- `summaries_page`: the SQL pre-filter (`filters/sql.py`) picks candidates in time order; a
+  candidate whose facts are exact under an exact condition matches without being read, any other is
+  loaded and judged by the evaluator; only the traces on the page are turned into summaries.
+- `graph_between`: the service graph from the per-minute cells (`store/index.py`), so a window
+  costs its minutes, not its traces. The window is widened to whole minutes (every minute it
+  touches counts whole), as X-Ray's own graph is kept per minute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from xray_local.query.filters.ast import Expr
+from xray_local.query.filters.evaluate import compile_expr
+from xray_local.query.filters.sql import compile_sql
+from xray_local.query.graph import GraphBuilder
+from xray_local.query.model import TraceView
+from xray_local.query.summaries import trace_summary_json
+from xray_local.query.views import build_trace_view
+from xray_local.store.index import minute_of
+from xray_local.store.reads import Candidate
+from xray_local.store.traces import Store
+
+__all__ = ["Page", "graph_between", "summaries_page"]
+
+#: Candidate rows read per statement.
+_CHUNK = 500
+
+
+@dataclass
+class Page:
+    """One page: its summaries, the traces in range it went past, where the next page starts."""
+
+    summaries: list[dict[str, Any]] = field(default_factory=list)
+    processed: int = 0
+    next_cursor: tuple[float, str] | None = None
+
+
+def summaries_page(
+    store: Store,
+    window: tuple[float, float, str],
+    expr: Expr,
+    sampled: Callable[[str], bool],
+    cursor: tuple[float, str] | None,
+    page_size: int,
+) -> Page:
+    """The page of TraceSummaries after `cursor` among the traces in `window` (start, end,
+    TimeRangeType) that `expr` accepts, in time order."""
+    start, end, range_type = window
+    matches = compile_expr(expr)
+    compiled = compile_sql(expr)
+    condition = None if compiled.sql == "1" else (compiled.sql, list(compiled.params))
+    first = cursor
+    chosen: list[tuple[Candidate, TraceView | None]] = []
+    stop: tuple[float, str] | None = None
+    while stop is None:
+        rows = store.candidates(start, end, range_type, cursor, _CHUNK, condition)
+        if not rows:
+            break
+        undecided = [c.row.trace_id for c in rows if not (compiled.exact and c.exact)]
+        loaded = store.load_traces(undecided) if undecided else {}
+        for candidate in rows:
+            trace_id = candidate.row.trace_id
+            cursor = (candidate.row.at(range_type), trace_id)
+            if not sampled(trace_id):
+                continue
+            if compiled.exact and candidate.exact:
+                chosen.append((candidate, None))
+            else:
+                trace = loaded.get(trace_id)
+                if trace is None:  # removed by retention meanwhile
+                    continue
+                view = build_trace_view(trace)
+                if not matches(view):
+                    continue
+                chosen.append((candidate, view))
+            if len(chosen) >= page_size:
+                stop = cursor
+                break
+    page = Page(processed=store.count_between(start, end, range_type, first, stop))
+    unread = [c.row.trace_id for c, view in chosen if view is None]
+    more = store.load_traces(unread) if unread else {}
+    for candidate, judged in chosen:
+        if judged is None:
+            trace = more.get(candidate.row.trace_id)
+            if trace is None:
+                continue
+            judged = build_trace_view(trace)
+        page.summaries.append(trace_summary_json(judged, matched_at=judged.start_time))
+    if stop is not None and store.candidates(start, end, range_type, stop, 1, condition):
+        page.next_cursor = stop
+    return page
+
+
+def graph_between(
+    store: Store, start: float, end: float
+) -> tuple[list[dict[str, Any]], float, float]:
+    """The `Services` of the traces starting in the minutes that [start, end] touches, and that
+    window (its start and end on whole minutes)."""
+    first = minute_of(max(start, -1e15))
+    last = minute_of(min(end, 1e15))
+    if first is None or last is None:  # NaN: no minute at all
+        return [], start, end
+    cells = store.graph_cells(first, last)
+    return GraphBuilder.from_cells(cells).services_json(), first * 60.0, (last + 1) * 60.0
