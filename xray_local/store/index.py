@@ -69,16 +69,18 @@ CREATE TABLE IF NOT EXISTS trace_strings (trace_id TEXT NOT NULL, keyword TEXT N
 CREATE INDEX IF NOT EXISTS trace_strings_by_trace ON trace_strings (trace_id);
 CREATE TABLE IF NOT EXISTS annotations (trace_id TEXT NOT NULL, key TEXT NOT NULL,
     type TEXT NOT NULL, value);
-CREATE INDEX IF NOT EXISTS annotations_by_trace ON annotations (trace_id, key);
+CREATE INDEX IF NOT EXISTS annotations_by_trace ON annotations (trace_id);
+CREATE INDEX IF NOT EXISTS annotations_by_key ON annotations (key, type, value);
 CREATE TABLE IF NOT EXISTS trace_services (trace_id TEXT NOT NULL, name TEXT NOT NULL, type TEXT,
     root INTEGER, inferred INTEGER, calls INTEGER, ok INTEGER, error INTEGER, fault INTEGER,
     throttle INTEGER);
-CREATE INDEX IF NOT EXISTS trace_services_by_trace ON trace_services (trace_id, name);
+CREATE INDEX IF NOT EXISTS trace_services_by_trace ON trace_services (trace_id);
 CREATE INDEX IF NOT EXISTS trace_services_by_name ON trace_services (name, fault, error);
 CREATE TABLE IF NOT EXISTS trace_edges (trace_id TEXT NOT NULL, src_name TEXT NOT NULL,
     src_type TEXT, dst_name TEXT NOT NULL, dst_type TEXT, calls INTEGER, ok INTEGER,
     error INTEGER, fault INTEGER, throttle INTEGER);
 CREATE INDEX IF NOT EXISTS trace_edges_by_trace ON trace_edges (trace_id);
+CREATE INDEX IF NOT EXISTS trace_edges_by_names ON trace_edges (src_name, dst_name);
 CREATE TABLE IF NOT EXISTS graph_minutes (minute INTEGER NOT NULL, src TEXT NOT NULL,
     dst TEXT NOT NULL, cell TEXT NOT NULL, PRIMARY KEY (minute, src, dst)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pending (trace_id TEXT PRIMARY KEY) WITHOUT ROWID;
