@@ -9,12 +9,22 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from hostguard import HostPolicy
 
-__all__ = ["DEFAULTS", "Settings"]
+__all__ = ["DEFAULTS", "LOCAL_OTLP_TRACES_ENDPOINT", "TRACERS", "Settings", "Tracer"]
 
-#: Every environment variable the app reads, with its default (documented in the README).
+Tracer = Literal["xray-sdk", "opentelemetry"]
+#: The values of TRACER: aws-xray-sdk (the default), or the OpenTelemetry SDK exporting OTLP.
+TRACERS: tuple[Tracer, ...] = ("xray-sdk", "opentelemetry")
+#: Where OpenTelemetry's spans go when no OTEL_EXPORTER_OTLP_*ENDPOINT says: the local X-Ray
+#: (xray_local takes OTLP/HTTP on its daemon's port, as X-Ray's OTLP endpoint does).
+LOCAL_OTLP_TRACES_ENDPOINT = "http://127.0.0.1:2000/v1/traces"
+
+#: Every environment variable the app reads, with its default (documented in the README). Besides
+#: these, TRACER=opentelemetry honours OpenTelemetry's own OTEL_* variables as its SDK defines them
+#: (the SDK reads most itself; the traces endpoint is read here, to choose how to sign requests).
 DEFAULTS: dict[str, str] = {
     "STARTUP_SIGNUP_TABLE": "signups",
     "NEW_SIGNUP_TOPIC": "",
@@ -23,6 +33,7 @@ DEFAULTS: dict[str, str] = {
     "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
     "AWS_XRAY_SDK_ENABLED": "true",
     "AWS_XRAY_TRACING_NAME": "signup-app",
+    "TRACER": "xray-sdk",
     "XRAY_SAMPLING_RULES": "",
     "XRAY_PLUGINS": "",
     "XRAY_CONSOLE_URL": "",
@@ -54,6 +65,12 @@ class Settings:
     xray_daemon_address: str = DEFAULTS["AWS_XRAY_DAEMON_ADDRESS"]
     xray_enabled: bool = True
     tracing_name: str = DEFAULTS["AWS_XRAY_TRACING_NAME"]
+    #: Which library traces: aws-xray-sdk (segments over UDP to the daemon) or the OpenTelemetry
+    #: SDK (spans over OTLP/HTTP to `otlp_traces_endpoint`). Either tells the same story.
+    tracer: Tracer = "xray-sdk"
+    #: OTLP/HTTP traces endpoint (TRACER=opentelemetry): OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else
+    #: OTEL_EXPORTER_OTLP_ENDPOINT + `/v1/traces` (the SDK's rule), else the local X-Ray.
+    otlp_traces_endpoint: str = LOCAL_OTLP_TRACES_ENDPOINT
     #: A sampling-rules file means "deployed": centralized sampling through the daemon, with the
     #: file as the fallback. Without one every request is traced (the local demo).
     xray_sampling_rules: str | None = None
@@ -92,6 +109,8 @@ class Settings:
             xray_daemon_address=get("AWS_XRAY_DAEMON_ADDRESS"),
             xray_enabled=get("AWS_XRAY_SDK_ENABLED").lower() in _TRUE,
             tracing_name=get("AWS_XRAY_TRACING_NAME"),
+            tracer=_tracer(get("TRACER")),
+            otlp_traces_endpoint=_otlp_traces_endpoint(env),
             xray_sampling_rules=get("XRAY_SAMPLING_RULES") or None,
             xray_plugins=plugins,
             xray_console_url=get("XRAY_CONSOLE_URL") or None,
@@ -103,6 +122,23 @@ class Settings:
             deadline_seconds=_deadline(get("SIGNUP_DEADLINE_SECONDS")),
             allowed_hosts=HostPolicy.of(_names(get("ALLOWED_HOSTS"))).entries,
         )
+
+
+def _tracer(text: str) -> Tracer:
+    name = text.lower()
+    if name not in TRACERS:
+        allowed = " or ".join(TRACERS)
+        raise ValueError(f"TRACER must be {allowed}, not {text!r}")
+    return name
+
+
+def _otlp_traces_endpoint(env: Mapping[str, str]) -> str:
+    """The traces endpoint the OTLP exporter would use, by the OpenTelemetry SDK's rule."""
+    endpoint = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip()
+    if endpoint:
+        return endpoint
+    base = env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
+    return f"{base.removesuffix('/')}/v1/traces" if base else LOCAL_OTLP_TRACES_ENDPOINT
 
 
 def _names(text: str) -> list[str]:
