@@ -1,9 +1,11 @@
 """Structured log lines that can be found from a trace: one JSON object a line, with its trace id.
 
 Each line carries the X-Ray trace id and segment id of the request that wrote it (and, for an AWS
-call's outcome, the id of that call's subsegment), so a trace viewer can show a request's own
-account of itself beside its timeline: locally `xray_local` collects these lines; deployed they go
-to CloudWatch Logs through Elastic Beanstalk's log streaming, searchable by trace id.
+call's outcome, the id of that call's subsegment), in X-Ray's format with either tracer (with
+TRACER=opentelemetry: the trace id, the server span's and the call span's ids; app/tracing.py),
+so a trace viewer can show a request's own account of itself beside its timeline: locally
+`xray_local` collects these lines; deployed they go to CloudWatch Logs through Elastic Beanstalk's
+log streaming, searchable by trace id.
 No raw email is ever logged: lines say what happened, not to whom.
 """
 
@@ -19,6 +21,7 @@ from typing import Any
 from flask import g, has_request_context, request
 
 __all__ = ["JsonLogFormatter", "configure_logging", "log_event"]
+
 
 class _RequestContext(logging.Filter):
     """Add the request's path, method and X-Ray ids to every record made while serving it."""

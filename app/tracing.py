@@ -1,215 +1,121 @@
-"""X-Ray tracing for the app: aws-xray-sdk's Flask middleware, the boto3 patch, and annotations.
+"""Tracing for the app, whichever library does it; the app's own code calls only this module.
 
-Every request becomes a segment and every DynamoDB / SNS call a subsegment with its AWS metadata.
-The set-up is in two parts, because the SDK keeps some of its state per process:
+TRACER chooses the library (app/config.py): `xray-sdk`, aws-xray-sdk's middleware and boto3 patch
+sending segments to the daemon (app/xray_tracing.py), or `opentelemetry`, the OpenTelemetry SDK
+sending spans over OTLP/HTTP (app/otel_tracing.py, imported only when chosen). Either tells the
+same story (DESIGN.md): a segment / server span named `signup-app` per request, DynamoDB and SNS
+calls beneath it with their status and exceptions, the outcome annotated, an incoming
+`X-Amzn-Trace-Id` continued, the same requests untraced, no email anywhere.
+AWS_XRAY_SDK_ENABLED=false turns tracing off with either: the app then runs every request
+unsampled (app/xray_tracing.py), so nothing is emitted.
 
-- **Process-wide** (`configure_process_tracing`): the SDK's recorder (`xray_recorder`: service
-  name, daemon address, sampling, plugins; the botocore patch records its subsegments through
-  it), the SDK's on/off switch, and two patches applied once per process however many apps are
-  built: boto3's, and the middleware's of Flask's template rendering. A traced app's settings are
-  applied to the recorder and kept as `process_tracing()`; when a later app in the same process
-  asks for a different recorder configuration, the last one wins for every app in the process
-  (the SDK has one recorder), and a WARNING names what changed. Not an error: one process serves
-  one app in every deployment (`app.wsgi`), and only tests and benchmarks build several, each
-  using the one built last. An app with tracing off leaves all of this alone: it never turns the
-  SDK's switch off for apps built earlier. (`AWS_XRAY_SDK_ENABLED=false` in the environment still
-  turns the SDK off for the whole process: the SDK reads that variable itself, and it takes
-  precedence.)
-- **Per app** (`init_app_tracing`): the middleware. A traced app opens a segment per request;
-  an app with tracing off runs every request inside an unsampled (dummy) segment, so it emits
-  nothing, answers no trace header, and an AWS call patched by another app in the process logs
-  no "cannot find the current segment".
-
-Two choices matter for people reading the traces:
-- The requests the sampling rules never trace (`app/sampling-rules.json`, rules with rate and
-  reservoir 0: health checks, static files, the status poll...) are not traced here either,
-  locally included: they would drown the signups on the service map (app/sampling.py).
-- `context_missing` is LOG_ERROR: with no daemon listening (UDP is fire-and-forget anyway) or a
-  call outside a request, the app answers exactly as it would with tracing working.
+The neutral parts:
+- `annotate(**values)`: indexed annotations on the request's segment / server span;
+- `latest_subsegment_id(name)`: the id of the request's latest call to `name` ("dynamodb",
+  "sns"), for log lines;
+- `g.xray_trace_id` / `g.xray_segment_id`, set by either tracer for app/logs.py, in X-Ray's
+  format (`1-xxxxxxxx-<24 hex>`, 16 hex);
+- `shutdown_tracing()`: flush what is still buffered before a process ends (gunicorn's
+  `worker_exit`); aws-xray-sdk sends each segment as it ends, OpenTelemetry batches.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-from dataclasses import dataclass, field
-from typing import Any
+import sys
 
-import flask.templating
-from aws_xray_sdk import global_sdk_config
-from aws_xray_sdk.core import patch, xray_recorder
-from aws_xray_sdk.ext.flask.middleware import XRayMiddleware
-from flask import Flask, Response, g, request
+from flask import Flask, current_app, has_app_context
 
-from app.config import Settings
-from app.sampling import untraced
+from app.config import Settings, Tracer
+from app.xray_tracing import (
+    MAX_TRACE_BACK,
+    ProcessTracing,
+    configure_process_tracing,
+    init_xray_tracing,
+    process_tracing,
+    recorder_options,
+)
+from app.xray_tracing import annotate as xray_annotate
+from app.xray_tracing import latest_subsegment_id as xray_latest_subsegment_id
 
 __all__ = [
+    "MAX_TRACE_BACK",
     "ProcessTracing",
     "annotate",
     "configure_process_tracing",
     "init_app_tracing",
     "latest_subsegment_id",
     "process_tracing",
+    "recorder_options",
+    "shutdown_tracing",
+    "tracer_label",
 ]
 
-log = logging.getLogger(__name__)
-
-#: How deep the SDK walks the stack for an exception's `cause`; the default (10) costs CPU on
-#: every duplicate (a handled ClientError) for frames nobody reads in the trace view.
-MAX_TRACE_BACK = 4
+#: `app.extensions[EXTENSION]`: the tracer tracing the app, or None when tracing is off.
+EXTENSION = "tracer"
+_LABELS: dict[Tracer, str] = {"xray-sdk": "aws-xray-sdk", "opentelemetry": "OpenTelemetry"}
 
 
-@dataclass(frozen=True)
-class ProcessTracing:
-    """What this process's SDK was told: the recorder's options and whether boto3 is patched."""
-
-    recorder_options: dict[str, Any] = field(default_factory=dict)
-    patched: bool = False
+def active_tracer(settings: Settings) -> Tracer | None:
+    """The library tracing an app built with `settings` (None: tracing is off)."""
+    return settings.tracer if settings.xray_enabled else None
 
 
-_lock = threading.Lock()
-_RENDER_MARK = "_xray_signup_render_patch"
-_state = ProcessTracing()
-
-
-def process_tracing() -> ProcessTracing:
-    """The process-wide tracing state the last traced app configured (empty before any)."""
-    return _state
-
-
-def recorder_options(settings: Settings) -> dict[str, Any]:
-    """The recorder configuration `settings` ask for."""
-    options: dict[str, Any] = {
-        "service": settings.tracing_name,
-        "daemon_address": settings.xray_daemon_address,
-        "context_missing": "LOG_ERROR",
-        "max_trace_back": MAX_TRACE_BACK,
-    }
-    if settings.xray_sampling_rules:
-        # Deployed: centralized sampling rules from the daemon, this file as the fallback.
-        options["sampling"] = True
-        options["sampling_rules"] = settings.xray_sampling_rules
-    else:
-        # Locally: every request is traced, and no sampling poller threads are started.
-        options["sampling"] = False
-    if settings.xray_plugins:
-        options["plugins"] = settings.xray_plugins
-    return options
-
-
-def configure_process_tracing(settings: Settings) -> ProcessTracing:
-    """Apply the process-wide part of `settings` (see the module docstring); idempotent.
-
-    Tracing off: nothing changes. Tracing on: the SDK's switch on, the recorder configured
-    (again only if the options differ; a WARNING when they replace another app's), boto3
-    patched unless it already is.
-    """
-    global _state
-    if not settings.xray_enabled:
-        log.info("X-Ray tracing is off for this app (AWS_XRAY_SDK_ENABLED=false)")
-        return _state
-    with _lock:
-        global_sdk_config.set_sdk_enabled(True)
-        options = recorder_options(settings)
-        previous = _state.recorder_options
-        if options != previous:
-            if previous:
-                changed = sorted(k for k in options.keys() | previous.keys()
-                                 if options.get(k) != previous.get(k))  # fmt: skip
-                log.warning(
-                    "X-Ray recorder reconfigured (%s): the recorder is process-wide, so apps "
-                    "built earlier in this process now trace with this configuration too",
-                    ", ".join(f"{k}={options.get(k)!r}" for k in changed),
-                )
-            xray_recorder.configure(**options)
-        patched = _state.patched
-        if not patched and global_sdk_config.sdk_enabled():
-            patch(["boto3"])  # the SDK skips it while disabled: then a later app patches
-            patched = True
-        _state = ProcessTracing(recorder_options=options, patched=patched)
-        return _state
-
-
-class SignupXRayMiddleware(XRayMiddleware):  # type: ignore[misc]
-    """The SDK's Flask middleware, minus sampled segments for the requests the sampling rules
-    never trace (and for every request of an app with tracing off)."""
-
-    def __init__(self, app: Flask, recorder: Any, name: str, traced: bool = True) -> None:
-        self._traced = traced
-        #: The unsampled segment's name: the app's own, whether or not any app in this process
-        #: has configured the recorder (an untraced app never does).
-        self._name = name
-        # The SDK's middleware also wraps Flask's template rendering (a subsegment per render), a
-        # process-wide patch it applies again for every app: built N times, a page would nest N
-        # subsegments. Kept once per process, like the boto3 patch.
-        with _lock:
-            before = flask.templating._render
-            super().__init__(app, recorder)
-            if getattr(before, _RENDER_MARK, False):
-                flask.templating._render = before
-            else:
-                setattr(flask.templating._render, _RENDER_MARK, True)
-
-    def _untraced(self) -> bool:
-        return not self._traced or untraced(request.method, request.path, request.host)
-
-    def _before_request(self) -> None:
-        if self._untraced():
-            self._recorder.begin_segment(name=self._name, sampling=0)
-            return
-        super()._before_request()
-        segment = self._recorder.current_segment()
-        if segment is not None and segment.sampled:
-            # For log lines: the ids that make a line findable from its trace.
-            g.xray_trace_id = segment.trace_id
-            g.xray_segment_id = segment.id
-
-    def _after_request(self, response: Response) -> Response:
-        if self._untraced():
-            return response
-        result: Response = super()._after_request(response)
-        return result
+def tracer_label(settings: Settings) -> str | None:
+    """How the page names the tracer: "aws-xray-sdk", "OpenTelemetry", or None when off."""
+    tracer = active_tracer(settings)
+    return None if tracer is None else _LABELS[tracer]
 
 
 def init_app_tracing(app: Flask, settings: Settings) -> None:
-    """Trace `app`'s requests (or, tracing off, run them unsampled); process-wide set-up first."""
-    configure_process_tracing(settings)
-    SignupXRayMiddleware(
-        app, xray_recorder, name=settings.tracing_name, traced=settings.xray_enabled
-    )
+    """Trace `app` with the library `settings` choose (or, tracing off, run it unsampled)."""
+    tracer = active_tracer(settings)
+    app.extensions[EXTENSION] = tracer
+    if tracer == "opentelemetry":
+        from app.otel_tracing import init_otel_tracing
+
+        init_otel_tracing(app, settings)
+    else:
+        # MAX_TRACE_BACK read here, at call time: bench/_lever_wsgi.py sets it on this module.
+        init_xray_tracing(app, settings, MAX_TRACE_BACK)
 
 
-def _request_segment() -> Any | None:
-    """The segment of the request being served (None when tracing is off or nothing is open)."""
-    if not global_sdk_config.sdk_enabled():
+def _tracer() -> Tracer | None:
+    if not has_app_context():
         return None
-    entity = xray_recorder.context.get_trace_entity()
-    if entity is None:
-        return None
-    return getattr(entity, "parent_segment", None) or entity
+    tracer: Tracer | None = current_app.extensions.get(EXTENSION)
+    return tracer
 
 
 def annotate(**values: str | int | float | bool) -> None:
-    """Add indexed annotations (searchable with `annotation.KEY`) to the request's segment."""
-    segment = _request_segment()
-    if segment is None:
-        return
-    for key, value in values.items():
-        segment.put_annotation(key, value)
+    """Add indexed annotations (searchable with `annotation.KEY`) to the request's trace."""
+    tracer = _tracer()
+    if tracer == "xray-sdk":
+        xray_annotate(**values)
+    elif tracer == "opentelemetry":
+        from app.otel_tracing import annotate as otel_annotate
+
+        otel_annotate(values)
 
 
 def latest_subsegment_id(name: str) -> str | None:
-    """The id of the request's most recent subsegment called `name` (e.g. "dynamodb").
+    """The id of the request's most recent call to `name` ("dynamodb", "sns"), or None.
 
     A log line about an AWS call's outcome carries it, so the trace viewer can tie the line to
-    the call's subsegment in the timeline.
+    the call's subsegment / span in the timeline.
     """
-    segment = _request_segment()
-    if segment is None or not getattr(segment, "sampled", False):
-        return None
-    for subsegment in reversed(getattr(segment, "subsegments", [])):
-        if subsegment.name == name:
-            value = subsegment.id
-            return value if isinstance(value, str) else None
+    tracer = _tracer()
+    if tracer == "xray-sdk":
+        return xray_latest_subsegment_id(name)
+    if tracer == "opentelemetry":
+        from app.otel_tracing import latest_subsegment_id as otel_latest
+
+        return otel_latest(name)
     return None
+
+
+def shutdown_tracing() -> None:
+    """Export what this process's tracer still buffers, then stop it (a no-op for the X-Ray SDK,
+    and in a process that never loaded OpenTelemetry)."""
+    otel = sys.modules.get("app.otel_tracing")
+    if otel is not None:
+        otel.shutdown_tracing()

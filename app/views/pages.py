@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template
 
 from app.signups.validation import DEFAULT_THEME, MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, THEMES
+from app.tracing import tracer_label
 from app.views.scenarios import scenarios_enabled
 
 __all__ = ["bp"]
@@ -24,4 +25,5 @@ def index() -> str:
         console_url=settings.xray_console_url or "",
         region=settings.region,
         scenarios_enabled=scenarios_enabled(settings),
+        tracer=tracer_label(settings),
     )

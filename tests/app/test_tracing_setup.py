@@ -1,5 +1,5 @@
-"""The tracing set-up: what is process-wide (the SDK's recorder, the boto3 patch, the SDK's switch)
-and what each app owns (its middleware), as app/tracing.py's docstring says."""
+"""The X-Ray SDK's set-up: what is process-wide (the SDK's recorder, the boto3 patch, the SDK's
+switch) and what each app owns (its middleware), as app/xray_tracing.py's docstring says."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from aws_xray_sdk import global_sdk_config
 from aws_xray_sdk.core import xray_recorder
 
 import app.tracing as tracing
+import app.xray_tracing as xray_tracing
 from app import create_app
 from app.config import Settings
 from tests.support.aws import SignupResources
@@ -37,7 +38,9 @@ def requests_seen(docs: list[dict[str, Any]]) -> bool:
 
 
 def warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.name == "app.tracing" and r.levelno >= logging.WARNING]
+    return [
+        r for r in caplog.records if r.name == "app.xray_tracing" and r.levelno >= logging.WARNING
+    ]
 
 
 @pytest.fixture
@@ -51,8 +54,8 @@ def test_boto3_is_patched_once_however_many_apps(
     aws: SignupResources, daemon: DaemonListener, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[Any] = []
-    monkeypatch.setattr(tracing, "_state", tracing.ProcessTracing())  # a fresh process
-    monkeypatch.setattr(tracing, "patch", lambda modules: calls.append(modules))
+    monkeypatch.setattr(xray_tracing, "_state", tracing.ProcessTracing())  # a fresh process
+    monkeypatch.setattr(xray_tracing, "patch", lambda modules: calls.append(modules))
     for _ in range(3):
         create_app(traced(aws, daemon))
     create_app(traced(aws, daemon, tracing_name="other"))
@@ -69,7 +72,7 @@ def test_process_state_is_the_last_traced_apps_and_a_change_is_logged(
 ) -> None:
     first = create_app(traced(aws, daemon)).test_client()
     caplog.clear()  # what building it said after the previous test's app
-    with caplog.at_level(logging.WARNING, logger="app.tracing"):
+    with caplog.at_level(logging.WARNING, logger="app.xray_tracing"):
         create_app(traced(aws, daemon))  # the same configuration: nothing to say
         assert warnings(caplog) == []
         create_app(traced(aws, second_daemon, tracing_name="second"))
