@@ -8,6 +8,7 @@ targets the app. Stopping runs in reverse, so nothing is sent to a listener that
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import sys
 import time
@@ -16,6 +17,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.config import Tracer
 from hostguard import ENV_VAR as ALLOWED_HOSTS_VAR
 from hostguard import HostPolicy
 from infra.local.embedded_aws import FAKE_CREDENTIALS, LocalAws, LocalAwsResources
@@ -49,6 +51,9 @@ class StackConfig:
     with_generator: bool = True
     #: Host names every listener answers besides its loopback names (hostguard).
     allowed_hosts: tuple[str, ...] = ()
+    #: The app's TRACER: aws-xray-sdk's segments over UDP, or OpenTelemetry's spans over OTLP/HTTP;
+    #: the local X-Ray takes both on its one port.
+    tracer: Tracer = "xray-sdk"
 
     @property
     def app_url(self) -> str:
@@ -61,6 +66,10 @@ class StackConfig:
     @property
     def locust_url(self) -> str:
         return f"http://{self.host}:{self.locust_port}"
+
+    @property
+    def otlp_traces_url(self) -> str:
+        return f"{self.xray_url}/v1/traces"
 
 
 def _check_free(host: str, port: int, what: str, kind: int = socket.SOCK_STREAM) -> None:
@@ -135,6 +144,11 @@ class LocalStack:
             "SCENARIO_API_URL": self.faults.url,
             "AWS_XRAY_DAEMON_ADDRESS": f"{c.host}:{c.xray_port}",
             "AWS_XRAY_SDK_ENABLED": "true",
+            "TRACER": c.tracer,
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": c.otlp_traces_url,
+            # Spans reach the console within a second (the SDK's default batches for 5 s),
+            # unless the environment says otherwise.
+            "OTEL_BSP_SCHEDULE_DELAY": os.environ.get("OTEL_BSP_SCHEDULE_DELAY", "1000"),
             "XRAY_CONSOLE_URL": c.xray_url,
             "LOADGEN_API_URL": c.locust_url,
             "LOADGEN_TARGET_URL": c.app_url,
@@ -195,7 +209,8 @@ class LocalStack:
             "xray-signup local stack is running:",
             f"  signup page        {c.app_url}/",
             f"  trace console      {c.xray_url}/   (X-Ray API on the same port)",
-            f"  X-Ray daemon       udp://{c.host}:{c.xray_port}",
+            f"  X-Ray daemon       udp://{c.host}:{c.xray_port}   (OTLP/HTTP: {c.otlp_traces_url})",
+            f"  tracer             {c.tracer}   (--tracer xray-sdk|opentelemetry)",
             f"  embedded AWS       {self.faults.url}   (moto: DynamoDB, SNS, SQS)",
             "  failure scenarios  xray-signup scenario NAME --share PERCENT   (all off)",
             f"  table              {self.resources.table_name}",

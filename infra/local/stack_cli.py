@@ -11,6 +11,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from app.config import TRACERS
 from hostguard import add_allow_host_argument, extra_hosts
 from infra.local.stack import LocalStack, PortInUse, StackConfig
 
@@ -46,6 +47,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--no-generator", action="store_true", help="do not start the Locust generator"
     )
+    parser.add_argument(
+        "--tracer",
+        choices=TRACERS,
+        default=defaults.tracer,
+        help="the app's tracer: aws-xray-sdk's segments or OpenTelemetry's spans over OTLP "
+        "(default %(default)s)",
+    )
     add_allow_host_argument(parser)
     parser.set_defaults(func=run)
 
@@ -67,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         workers=args.workers,
         with_generator=not args.no_generator,
+        tracer=args.tracer,
     )
     stack = LocalStack(config)
     stopping = threading.Event()
