@@ -113,7 +113,7 @@ def configure_process_tracing(
     """
     global _state
     if not settings.xray_enabled:
-        log.info("X-Ray tracing is off for this app (AWS_XRAY_SDK_ENABLED=false)")
+        log.info("tracing is off for this app (AWS_XRAY_SDK_ENABLED=false)")
         return _state
     with _lock:
         global_sdk_config.set_sdk_enabled(True)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import requests
 from aws_xray_sdk.core.sampling.local import reservoir
+from aws_xray_sdk.ext.flask.middleware import XRayMiddleware
 from flask import Flask
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -21,6 +22,7 @@ from opentelemetry.trace import SpanKind
 
 import app.otel_provider as otel_provider
 import app.otlp_sigv4
+import app.xray_tracing as xray_tracing
 from app import create_app
 from app.config import LOCAL_OTLP_TRACES_ENDPOINT, Settings
 from app.otel_sampling import LocalRules
@@ -232,3 +234,17 @@ def test_aws_calls_outside_a_request_make_no_spans(
     aws.dynamodb.describe_table(TableName=aws.table_name)
     (exported,) = exporters.built
     assert exported.get_finished_spans() == ()
+
+
+def test_an_opentelemetry_app_leaves_the_xray_sdk_alone(
+    settings: Settings, exporters: Exporters, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    patched: list[Any] = []
+    configured: list[Any] = []
+    monkeypatch.setattr(xray_tracing, "_state", xray_tracing.ProcessTracing())  # a fresh process
+    monkeypatch.setattr(xray_tracing, "patch", patched.append)
+    monkeypatch.setattr(xray_tracing.xray_recorder, "configure", lambda **o: configured.append(o))
+    built = otel(settings)
+    assert patched == [] and configured == []
+    hooks = [f for funcs in built.before_request_funcs.values() for f in funcs]
+    assert not [f for f in hooks if isinstance(getattr(f, "__self__", None), XRayMiddleware)]
