@@ -8,7 +8,10 @@
   attributes X-Ray indexes as annotations (`annotation.outcome = "duplicate"`).
 - Every DynamoDB / SNS call is a client span of the botocore instrumentation (rpc.system
   `aws-api`, the table / topic, the HTTP status, a ClientError as an `exception` event), and
-  `latest_subsegment_id` names the request's latest one per service (app/otel_spans.py).
+  `latest_subsegment_id` names the request's latest one per service (app/otel_spans.py). One
+  difference the instrumentation makes: a Publish carries its trace context to subscribers as
+  an `X-Amzn-Trace-Id` message attribute (the X-Ray SDK adds none), and the exception's type is
+  qualified (`botocore.errorfactory.ConditionalCheckFailedException`).
 - The same requests go untraced and, deployed, the same rules file samples
   (app/otel_sampling.py); spans leave over OTLP/HTTP with no query string or email address in
   them (app/otel_provider.py, app/otel_spans.py).
