@@ -23,6 +23,7 @@ BENCHMARKS = [
     "signup_aws_calls",
     "signup_cpu",
     "signup_throughput",
+    "tracer_overhead",
     "signup_memory",
 ]
 #: On demand only (`python -m bench signup_levers`): each tuning lever of issue 8, ~6 minutes.
