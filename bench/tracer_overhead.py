@@ -137,8 +137,8 @@ def main() -> None:
         time.sleep(FLUSH_WAIT_SECONDS)
         arrived = {
             "xray_sdk_segment_documents_per_signup": len(listener.snapshot()) / sent["xray-sdk"],
-            "opentelemetry_spans_per_signup": sink.spans() / sent["opentelemetry"],
-            "opentelemetry_export_requests": sink.requests,
+            "opentelemetry_spans_per_signup": sink.span_count() / sent["opentelemetry"],
+            "opentelemetry_export_requests": len(sink.requests),
             "opentelemetry_spans_by_name": dict(sorted(sink.names.items())),
         }
 

@@ -13,12 +13,8 @@ from __future__ import annotations
 import datetime
 import gzip
 import re
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import botocore.auth
 import botocore.session
@@ -29,16 +25,14 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials, RefreshableCredentials
 from opentelemetry.exporter.otlp.proto.http import Compression
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
-    ExportTraceServiceResponse,
-)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.extension.aws.trace import AwsXRayIdGenerator
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from app.otlp_sigv4 import SigV4Signer, sigv4_session
+from bench._otlp_sink import OtlpSink, ReceivedRequest
 
 REGION = "eu-west-1"
 ACCESS_KEY = "AKIDEXAMPLE"
@@ -51,44 +45,12 @@ AUTHORIZATION = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Received:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-class _Recorder(BaseHTTPRequestHandler):
-    received: list[Received]
-
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        self.server.received.append(Received("POST", self.path, headers, body))  # type: ignore[attr-defined]
-        answer = ExportTraceServiceResponse().SerializeToString()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/x-protobuf")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base's name)
-        pass
-
-
 @pytest.fixture
-def collector() -> Iterator[tuple[str, list[Received]]]:
-    """A loopback OTLP/HTTP endpoint that answers 200 and records every request it gets."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    received: list[Received] = []
-    server.received = received  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1/traces", received
-    server.shutdown()
-    server.server_close()
-    thread.join()
+def collector() -> Iterator[OtlpSink]:
+    """A loopback OTLP/HTTP endpoint that answers 200 and keeps every request as it arrived."""
+    sink = OtlpSink()
+    yield sink
+    sink.close()
 
 
 @pytest.fixture
@@ -120,7 +82,7 @@ def export_two_spans(endpoint: str, compression: Compression) -> tuple[str, str]
     return f"{context.trace_id:032x}", f"{context.span_id:016x}"
 
 
-def recomputed_authorization(received: Received, signed: list[str]) -> str:
+def recomputed_authorization(received: ReceivedRequest, signed: list[str]) -> str:
     """The Authorization botocore computes for the request as received, at its own X-Amz-Date."""
     stamp = datetime.datetime.strptime(received.headers["x-amz-date"], "%Y%m%dT%H%M%SZ")
     headers = {
@@ -148,12 +110,11 @@ def recomputed_authorization(received: Received, signed: list[str]) -> str:
 @pytest.mark.usefixtures("fixed_credentials")
 @pytest.mark.parametrize("compression", [Compression.Gzip, Compression.NoCompression])
 def test_the_exporter_sends_signed_spans(
-    collector: tuple[str, list[Received]], compression: Compression
+    collector: OtlpSink, compression: Compression
 ) -> None:
-    endpoint, received = collector
     before = int(time.time())
-    trace_id, parent_id = export_two_spans(endpoint, compression)
-    (request,) = received
+    trace_id, parent_id = export_two_spans(collector.endpoint, compression)
+    (request,) = collector.requests
     assert request.path == "/v1/traces"
     assert request.headers["content-type"] == "application/x-protobuf"
 
@@ -173,7 +134,7 @@ def test_the_exporter_sends_signed_spans(
 
     # The signature holds for the bytes that arrived, and only for them.
     assert recomputed_authorization(request, signed) == request.headers["authorization"]
-    tampered = Received(request.method, request.path, request.headers, request.body + b"\0")
+    tampered = ReceivedRequest(request.method, request.path, request.headers, request.body + b"\0")
     assert recomputed_authorization(tampered, signed) != request.headers["authorization"]
 
     # The body is the two spans, with an X-Ray trace id (its first 8 hex digits are the epoch).
