@@ -28,8 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     storage = parser.add_mutually_exclusive_group()
     storage.add_argument(
         "--data-dir",
-        default=".xray-local",
-        help="directory of the SQLite store (default .xray-local)",
+        default=".data/xray",
+        help="the SQLite store's directory, shared with `xray-signup up` (default .data/xray)",
     )
     storage.add_argument("--memory", action="store_true", help="keep traces in memory only")
     parser.add_argument(
