@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -13,6 +14,7 @@ from typing import Any
 
 from app.config import TRACERS
 from hostguard import add_allow_host_argument, extra_hosts
+from infra.local import stack_state
 from infra.local.stack import LocalStack, PortInUse, StackConfig
 
 __all__ = ["register", "run"]
@@ -96,17 +98,29 @@ def run(args: argparse.Namespace) -> int:
         stack.stop()
         return 1
     print(stack.describe(), flush=True)
+    # Where this stack listens, for `xray-signup scenario` (removed when it stops).
+    state = stack_state.StackState(
+        pid=os.getpid(),
+        app_url=config.app_url,
+        aws_url=f"http://{config.host}:{config.aws_port}",
+        xray_url=config.xray_url,
+        locust_url=config.locust_url if config.with_generator else None,
+    )
+    stack_state.write(config.data_dir, state)
     status = 0
-    while not stopping.wait(0.5):
-        failed = stack.failed_process()
-        if failed is not None:
-            print(
-                f"xray-signup up: {failed.name} exited with {failed.exit_code()}; stopping "
-                f"(see {config.data_dir / (failed.name + '.log')})",
-                file=sys.stderr,
-            )
-            status = 1
-            break
+    try:
+        while not stopping.wait(0.5):
+            failed = stack.failed_process()
+            if failed is not None:
+                print(
+                    f"xray-signup up: {failed.name} exited with {failed.exit_code()}; stopping "
+                    f"(see {config.data_dir / (failed.name + '.log')})",
+                    file=sys.stderr,
+                )
+                status = 1
+                break
+    finally:
+        stack_state.remove(config.data_dir, state.pid)
     print("stopping...", flush=True)
     stack.stop()
     print("stopped.", flush=True)

@@ -7,8 +7,10 @@ import json
 import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
+from infra.local import stack_state
 from infra.local.faults.proxy import CONTROL_PATH
 from infra.local.faults.scenarios import (
     DISTRIBUTIONS,
@@ -19,8 +21,6 @@ from infra.local.faults.scenarios import (
 )
 
 __all__ = ["register", "run"]
-
-DEFAULT_ENDPOINT = "http://127.0.0.1:5050"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,8 +44,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--endpoint",
-        default=DEFAULT_ENDPOINT,
-        help=f"the local AWS endpoint of `xray-signup up` (default {DEFAULT_ENDPOINT})",
+        help="the local AWS endpoint of `xray-signup up` (default: the running stack's, "
+        "from DATA_DIR/stack.json, whatever --aws-port it was given)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=stack_state.DEFAULT_DATA_DIR,
+        help="the --data-dir of the running `xray-signup up` (default %(default)s)",
     )
     parser.set_defaults(func=run)
 
@@ -74,8 +80,13 @@ def _line(setting: dict[str, Any]) -> str:
     return f"{setting['name']:<16} {state:>5}{extra}  {setting['description']}"
 
 
+def _endpoint(args: argparse.Namespace) -> str:
+    if args.endpoint:
+        return str(args.endpoint)
+    return stack_state.read(args.data_dir).aws_url
+
+
 def run(args: argparse.Namespace) -> int:
-    base = args.endpoint.rstrip("/") + CONTROL_PATH
     changes = {
         key: value
         for key, value in (
@@ -91,6 +102,12 @@ def run(args: argparse.Namespace) -> int:
         print("xray-signup scenario: name the scenario to change", file=sys.stderr)
         return 2
     try:
+        endpoint = _endpoint(args)
+    except stack_state.NoRunningStack as exc:
+        print(f"xray-signup scenario: {exc} (scenarios exist only locally)", file=sys.stderr)
+        return 1
+    base = endpoint.rstrip("/") + CONTROL_PATH
+    try:
         if args.name and changes:
             print(_line(_call(f"{base}/{args.name}", changes)))
         else:
@@ -102,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     except OSError as exc:
         print(
-            f"xray-signup scenario: no local stack at {args.endpoint} ({exc}); "
+            f"xray-signup scenario: no local stack at {endpoint} ({exc}); "
             "start it with `make run` (scenarios exist only locally)",
             file=sys.stderr,
         )
