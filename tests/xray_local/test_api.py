@@ -169,6 +169,39 @@ def test_paging_with_next_token(
         xray_client.get_trace_summaries(**other)
 
 
+def test_next_pages_keep_the_first_pages_sampling(
+    xray_client: Any, xray_server: XRayServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The NextToken carries Sampling and SamplingStrategy: a next page that leaves them out
+    samples as the first page did; one that names another setting is refused."""
+    monkeypatch.setattr(xray_local.api.xray, "PAGE_SIZE", 3)
+    t0 = time.time() - 60
+    segs = [signup_segment(start=t0 + i * 0.5) for i in range(40)]
+    xray_server.store.put_many(segs)
+    rate = 0.5
+    wanted = [s["trace_id"] for s in segs if int(s["trace_id"][-8:], 16) / 2**32 < rate]
+    assert 0 < len(wanted) < len(segs)
+    first: dict[str, Any] = {
+        "StartTime": t0 - 1,
+        "EndTime": t0 + 30,
+        "Sampling": True,
+        "SamplingStrategy": {"Name": "FixedRate", "Value": rate},
+    }
+    page = xray_client.get_trace_summaries(**first)
+    seen = [s["Id"] for s in page["TraceSummaries"]]
+    token = page["NextToken"]
+    later: dict[str, Any] = {"StartTime": t0 - 1, "EndTime": t0 + 30}
+    while token:
+        page = xray_client.get_trace_summaries(**later, NextToken=token)
+        seen += [s["Id"] for s in page["TraceSummaries"]]
+        token = page.get("NextToken")
+    assert seen == wanted
+    second = xray_client.get_trace_summaries(**first)["NextToken"]
+    with pytest.raises(ClientError) as info:
+        xray_client.get_trace_summaries(**later, Sampling=False, NextToken=second)
+    assert "Sampling" in info.value.response["Error"]["Message"]
+
+
 def test_time_range_type_trace_id(xray_client: Any, xray_server: XRayServer) -> None:
     seg = signup_segment(start=time.time() - 7200)
     xray_server.store.put(seg)

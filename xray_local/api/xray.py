@@ -128,6 +128,25 @@ def _sampler(body: dict[str, Any]) -> Callable[[str], bool]:
     return lambda trace_id: int(trace_id[-8:], 16) / 0x1_0000_0000 < rate
 
 
+def _sampling(body: dict[str, Any]) -> dict[str, Any]:
+    """The request's Sampling and SamplingStrategy (the strategy only counts when sampling)."""
+    on = body.get("Sampling") is True
+    return {"Sampling": on, "SamplingStrategy": body.get("SamplingStrategy") if on else None}
+
+
+def _next_page_sampling(
+    body: dict[str, Any], asked: dict[str, Any], first: Any
+) -> dict[str, Any]:
+    """A next page samples as the first page did (its NextToken says how): a request that leaves
+    Sampling out keeps it, one that names a different setting asks another query."""
+    if not isinstance(first, dict):  # a token from before tokens carried it
+        return asked
+    for key in ("Sampling", "SamplingStrategy"):
+        if key in body and asked[key] != first.get(key):
+            raise InvalidRequest(f"NextToken was issued for another {key}")
+    return first
+
+
 @api.post("/TraceSummaries")
 def get_trace_summaries() -> Response:
     body = _body()
@@ -142,20 +161,22 @@ def get_trace_summaries() -> Response:
         expr = parse_filter(expression)
     except FilterSyntaxError as exc:
         raise InvalidRequest(str(exc)) from exc
-    sampled = _sampler(body)
+    sampling = _sampling(body)
     query = [start, end, range_type, expression]
     cursor: tuple[float, str] | None = None
     if body.get("NextToken"):
         token = decode_token(body["NextToken"])
         if token.get("q") != query or not isinstance(token.get("c"), list):
             raise InvalidRequest("NextToken does not belong to this query")
+        sampling = _next_page_sampling(body, sampling, token.get("s"))
         cursor = (float(token["c"][0]), str(token["c"][1]))
+    sampled = _sampler(sampling)
     store = _ctx().store
     ensure_indexed(store)
     page = summaries_page(store, (start, end, range_type), expr, sampled, cursor, PAGE_SIZE)
     next_token = None
     if page.next_cursor is not None:
-        next_token = encode_token({"q": query, "c": list(page.next_cursor)})
+        next_token = encode_token({"q": query, "s": sampling, "c": list(page.next_cursor)})
     summaries, processed = page.summaries, page.processed
     result: dict[str, Any] = {
         "TraceSummaries": summaries,
