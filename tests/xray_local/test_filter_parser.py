@@ -83,7 +83,7 @@ INVALID = [
     ('edge("a")', 8, "expected ',' between the two services of edge(...) but found ')'"),
     ("service(signups)", 8, "expected a quoted service name or id(...) but found 'signups'"),
     ("service", 7, "expected '(' after 'service' but found end of expression"),
-    ("id()", 3, "expected 'name:' or 'type:' in id(...) but found ')'"),
+    ("id()", 3, "expected 'name:', 'type:' or 'account.id:' in id(...) but found ')'"),
     ('id(name: "a", name: "b")', 14, "'name' given twice in id(...)"),
     ('id(name "a")', 8, "expected ':' after 'name' but found \"a\""),
     ("annotation.", 0, "expected an annotation key ([A-Za-z0-9_]) in 'annotation.'"),

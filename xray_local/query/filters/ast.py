@@ -84,11 +84,13 @@ class Annotation:
 
 @dataclass(frozen=True, slots=True)
 class Selector:
-    """A service argument: a plain name, or `id(name: ..., type: ...)` with either part optional."""
+    """A service argument: a plain name, or `id(name: ..., type: ..., account.id: ...)` with any
+    part optional."""
 
     name: str | None
     type: str | None = None
     by_id: bool = False  # `id(...)`: the type must match too (None only when type was omitted)
+    account_id: str | None = None  # `id(account.id: "123456789012")`: the node's AccountId
 
 
 @dataclass(frozen=True, slots=True)

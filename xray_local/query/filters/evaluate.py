@@ -11,6 +11,8 @@ Semantics worth knowing (documented choices where X-Ray's docs are silent):
 - Annotation comparisons are typed: `annotation.a = 1` matches the number 1, not "1" or true.
 - `service(...) { body }` holds when some call of some matching node satisfies the body (a node
   without calls is tried once with no call: its ok/error/... are false).
+- `id(account.id: "123456789012")` names the nodes whose AccountId (a segment's `aws.account_id`)
+  is that account; inferred nodes have none.
 - Root causes: `.service` enumerates the distinct services of that kind's root causes, `.entity` the
   entity path of each root cause (`last` is the deepest entity, the only one that can be
   `remote`), `.exception` the recorded exceptions; `index` is 0-based. The model carries no
@@ -178,22 +180,32 @@ def _annotation(expr: Annotation) -> TracePredicate:
     )
 
 
-def _key_matcher(selector: Selector) -> Callable[[NodeKey, tuple[str, ...]], bool]:
-    name, type_ = selector.name, selector.type
+KeyMatcher = Callable[[NodeKey, tuple[str, ...], str | None], bool]
 
-    def matches(key: NodeKey, names: tuple[str, ...]) -> bool:
+
+def _key_matcher(selector: Selector) -> KeyMatcher:
+    """Whether a node (key, names, account id) is the one `selector` names."""
+    name, type_, account = selector.name, selector.type, selector.account_id
+
+    def matches(key: NodeKey, names: tuple[str, ...], account_id: str | None) -> bool:
         if name is not None and name != key.name and name not in names:
+            return False
+        if account is not None and account != account_id:
             return False
         return type_ is None or key.type == type_
 
     return matches
 
 
+def _any_node(_key: NodeKey, _names: tuple[str, ...], _account: str | None) -> bool:
+    return True
+
+
 def _service(expr: Service) -> TracePredicate:
-    matches = _key_matcher(expr.selector) if expr.selector else (lambda _k, _n: True)
+    matches = _key_matcher(expr.selector) if expr.selector else _any_node
 
     def nodes(t: TraceView) -> list[ServiceView]:
-        return [s for s in t.services if matches(s.key, s.names)]
+        return [s for s in t.services if matches(s.key, s.names, s.account_id)]
 
     if expr.body is None:
         return lambda t: bool(nodes(t))
@@ -205,7 +217,13 @@ def _edge(expr: Edge) -> TracePredicate:
     source, destination = _key_matcher(expr.source), _key_matcher(expr.destination)
 
     def edges(t: TraceView) -> list[Any]:
-        return [e for e in t.edges if source(e.source, ()) and destination(e.destination, ())]
+        accounts = {s.key: s.account_id for s in t.services}
+        return [
+            e
+            for e in t.edges
+            if source(e.source, (), accounts.get(e.source))
+            and destination(e.destination, (), accounts.get(e.destination))
+        ]
 
     if expr.body is None:
         return lambda t: bool(edges(t))

@@ -9,6 +9,7 @@ Grammar (keywords and AND/OR/CONTAINS/... are case-insensitive):
     term       := keyword [operator value]
                 | annotation.KEY [operator value]
                 | service '(' [selector] ')' [body] | id '(' id-args ')' [body]
+                                  -- id-args: name: "..", type: "..", account.id: ".."
                 | edge '(' selector ',' selector ')' [body]
                 | rootcause.KIND.LEVEL [body] | group.(name|arn) (=|!=) string
     body       := '{' [or] '}'
@@ -53,6 +54,8 @@ __all__ = ["MAX_DEPTH", "parse"]
 _NUMBER_OPERATORS = frozenset({"=", "!=", "<", "<=", ">", ">="})
 _STRING_OPERATORS = frozenset({"=", "!="}) | WORD_OPERATORS
 _ROOT_CAUSE_KINDS = ("fault", "error", "throttle", "responsetime")
+#: The parts of `id(...)`, as the filter language documents them.
+_ID_FIELDS = ("name", "type", "account.id")
 _ALLOWED = {
     Kind.BOOLEAN: "= or !=",
     Kind.NUMBER: "=, !=, <, <=, > or >=",
@@ -221,8 +224,8 @@ class _Parser(TokenStream):
             name = self.word()
             if name in fields:
                 raise FilterSyntaxError(key.position, f"'{key.text}' given twice in id(...)")
-            if name not in ("name", "type"):
-                raise self.fail("'name:' or 'type:' in id(...)")
+            if name not in _ID_FIELDS:
+                raise self.fail("'name:', 'type:' or 'account.id:' in id(...)")
             self.advance()
             self.expect(TokenKind.COLON, f"':' after '{key.text}'")
             value = self.expect(TokenKind.STRING, f"a quoted string after '{key.text}:'")
@@ -232,7 +235,9 @@ class _Parser(TokenStream):
                 break
             self.advance()
         self.expect(TokenKind.RPAREN, "',' or ')' in id(...)")
-        return Selector(fields.get("name"), fields.get("type"), by_id=True)
+        return Selector(
+            fields.get("name"), fields.get("type"), by_id=True, account_id=fields.get("account.id")
+        )
 
     def annotation(self, token: Token, key: str) -> Expr:
         if not key or "." in key or len(key) > 500:
