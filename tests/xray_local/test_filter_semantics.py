@@ -72,3 +72,7 @@ def test_account_id_matches_the_segments_aws_account_id() -> None:
     assert not _matches(f'id(type: "AWS::DynamoDB::Table", account.id: "{ACCOUNT}")', mine)
     edge = f'edge(id(account.id: "{ACCOUNT}"), "signups")'
     assert _matches(edge, mine) and not _matches(edge, other)
+    traces = [[mine], [other], [none]]
+    for expression in (text, both, edge, f"!{text}"):
+        expected = [d[0]["trace_id"] for d in traces if _matches(expression, *d)]
+        assert _indexed(expression, traces) == expected, expression

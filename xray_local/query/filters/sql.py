@@ -224,9 +224,12 @@ def _annotation(expr: Annotation) -> Condition:
 
 
 def _selector(selector: Selector | None, name: str, type_: str) -> Condition | None:
-    """The node-key test of a selector; None when a value cannot be compared in SQL."""
+    """The node-key test of a selector; None when a value cannot be compared in SQL (an
+    `account.id`: the derived rows keep no account)."""
     if selector is None:
         return TRUE
+    if selector.account_id is not None:
+        return None
     sql, params = [], []
     for column, value in ((name, selector.name), (type_, selector.type)):
         if value is not None:
