@@ -18,10 +18,12 @@ from flask import Blueprint, Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from hostguard import HostGuard, HostPolicy
+from xray_local.api.groups import groups_api
 from xray_local.api.logs import EXTENSION as LOGS_EXTENSION
 from xray_local.api.logs import logs_api
 from xray_local.api.otlp import otlp_api
 from xray_local.api.sampling import SamplingRules
+from xray_local.api.timeseries import timeseries_api
 from xray_local.api.xray import ApiContext, api, error_response
 from xray_local.ingest.udp import UdpReceiver
 from xray_local.query.index import ensure_indexed
@@ -44,6 +46,8 @@ def create_app(
     app.register_blueprint(api)
     app.register_blueprint(logs_api)
     app.register_blueprint(otlp_api)  # POST /v1/traces, as X-Ray's OTLP endpoint
+    app.register_blueprint(groups_api)  # CreateGroup ... DeleteGroup
+    app.register_blueprint(timeseries_api)  # GetTimeSeriesServiceStatistics
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

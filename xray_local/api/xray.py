@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from xray_local.api.groups import group_expression, requested_group, resolve_filter
 from xray_local.api.sampling import SamplingRules
 from xray_local.api.validation import (
     InvalidRequest,
@@ -32,8 +33,10 @@ from xray_local.query.filters.parser import parse as parse_filter
 from xray_local.query.graph import service_graph
 from xray_local.query.index import ensure_indexed
 from xray_local.query.model import TraceView
+from xray_local.query.scoped import scoped_graph
 from xray_local.query.search import graph_between, summaries_page
 from xray_local.query.views import build_trace_view
+from xray_local.store.groups import GroupStore
 from xray_local.store.traces import Store
 
 __all__ = ["PAGE_SIZE", "ApiContext", "api", "error_response"]
@@ -49,12 +52,17 @@ api = Blueprint("xray_api", __name__)
 
 @dataclass
 class ApiContext:
-    """What the API needs: the store, the sampling rules and the ingest counters."""
+    """What the API needs: the store (and the groups kept in its file), the sampling rules and
+    the ingest counters."""
 
     store: Store
     sampling: SamplingRules = field(default_factory=SamplingRules)
     counters: IngestCounters = field(default_factory=IngestCounters)
     telemetry_records: int = 0
+    groups: GroupStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.groups = GroupStore(self.store)
 
 
 def _ctx() -> ApiContext:
@@ -161,6 +169,7 @@ def get_trace_summaries() -> Response:
         expr = parse_filter(expression)
     except FilterSyntaxError as exc:
         raise InvalidRequest(str(exc)) from exc
+    expr = resolve_filter(expr)  # group.name = "g": the group's own filter expression
     sampling = _sampling(body)
     query = [start, end, range_type, expression]
     cursor: tuple[float, str] | None = None
@@ -216,10 +225,15 @@ def batch_get_traces() -> Response:
 
 @api.post("/ServiceGraph")
 def get_service_graph() -> Response:
-    start, end = time_range(_body())
+    body = _body()
+    start, end = time_range(body)
+    group = requested_group(body)
     store = _ctx().store
     ensure_indexed(store)
-    services, first, last = graph_between(store, start, end)
+    if group is not None and group.filter:  # cells are not per group: the group's own traces
+        services, first, last = scoped_graph(store, start, end, group_expression(group))
+    else:
+        services, first, last = graph_between(store, start, end)
     return jsonify(
         {
             "StartTime": first,
