@@ -83,3 +83,20 @@ def test_in_progress_and_orphans_are_partial() -> None:
     orphan["parent_id"] = new_id()
     view = build_trace_view(Trace(seg["trace_id"], (seg,), (validate(orphan),)))
     assert view.partial
+
+
+def test_duration_histogram_spreads_durations_not_response_times() -> None:
+    """ServiceInfo's DurationHistogram ("the spread of service durations") vs its
+    ResponseTimeHistogram ("the spread of service response times"): work that goes on after the
+    response (a late subsegment, a downstream segment) makes the duration longer."""
+    from xray_local.query.graph import service_graph
+
+    seg = signup_segment(start=1_700_000_000.0)
+    seg["subsegments"][1]["end_time"] = seg["start_time"] + 0.2  # SNS publish after the answer
+    view = build_trace_view(Trace(seg["trace_id"], (seg,)))
+    services = {s["Name"]: s for s in service_graph([view])}
+    app = services["signup-app"]
+    assert app["ResponseTimeHistogram"] == [{"Value": 0.05, "Count": 1}]
+    assert app["DurationHistogram"] == [{"Value": 0.2, "Count": 1}]
+    table = services["signups"]  # an inferred node: its duration is its own call
+    assert table["DurationHistogram"] == table["ResponseTimeHistogram"]

@@ -1,10 +1,16 @@
 """Facts read from one segment or subsegment document, shared by the node builder and the view.
 
 X-Ray documents say the same thing in two ways: HTTP status codes and the `error` / `throttle` /
-`fault` flags. The Python SDK sets `fault` on every botocore `ClientError` even when DynamoDB
+`fault` flags. The Python and Node SDKs set `fault` on every failed AWS call even when DynamoDB
 answered 400, so a flag-only reading would paint a ConditionalCheckFailedException red. Reading the
-status first (4xx error, 429 throttle, 5xx fault) and the flags only when no failing status was
-recorded keeps those calls yellow, as the story of this project needs.
+status first (4xx error, 429 throttle, 5xx fault: the API reference's ErrorStatistics and
+FaultStatistics) and the flags only when no failing status was recorded keeps those calls yellow.
+
+The outcome of a call, as the filter language documents its keywords:
+- `ok`: a 2xx response status; a call with no status is ok when it carries none of the flags;
+- `error`: a 4xx status, 429 included (a throttle is a client error: ErrorStatistics counts it);
+- `throttle`: 429; `fault`: 5xx.
+A 1xx / 3xx status is none of them.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ __all__ = [
     "call_of",
     "first_exception",
     "http_status",
+    "is_ok",
     "iter_subsegments",
     "object_or_empty",
     "outcome",
@@ -84,6 +91,14 @@ def time_of(doc: dict[str, Any], key: str) -> float | None:
     return _number(doc.get(key))
 
 
+def is_ok(doc: dict[str, Any]) -> bool:
+    """`ok`: a 2xx status, or no status and none of the error / throttle / fault flags."""
+    status = http_status(doc)
+    if status is not None:
+        return 200 <= status < 300
+    return not any(doc.get(flag) is True for flag in ("error", "throttle", "fault"))
+
+
 def call_of(doc: dict[str, Any]) -> Call | None:
     """The Call a finished document records, or None while it is still in progress."""
     start = _number(doc.get("start_time"))
@@ -91,14 +106,16 @@ def call_of(doc: dict[str, Any]) -> Call | None:
     if start is None or end is None or doc.get("in_progress") is True:
         return None
     error, throttle, fault = outcome(doc)
+    response_time = max(0.0, end - start)
     return Call(
         start_time=start,
-        response_time=max(0.0, end - start),
-        ok=not (error or throttle or fault),
-        error=error,
+        response_time=response_time,
+        ok=is_ok(doc),
+        error=error or throttle,
         throttle=throttle,
         fault=fault,
         http_status=http_status(doc),
+        duration=response_time,
     )
 
 

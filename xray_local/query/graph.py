@@ -1,10 +1,14 @@
 """GetServiceGraph / GetTraceGraph: aggregate TraceViews into X-Ray's `Service` list.
 
 Each trace contributes its nodes and edges (already decided by `build_trace_view`); this module
-only adds them up. Statistics are kept as running sums and histograms keyed by the response time
-rounded to the millisecond, so a graph over 100,000 traces needs memory per distinct millisecond,
-not per call. X-Ray draws a `client` node before every root service; its edge carries the root's
-own calls.
+only adds them up. Statistics are kept as running sums and histograms keyed by the time rounded to
+the millisecond, so a graph over 100,000 traces needs memory per distinct millisecond, not per
+call. X-Ray draws a `client` node before every root service; its edge carries the root's own calls.
+
+Two histograms per service, as the API reference tells them apart: `ResponseTimeHistogram` spreads
+the response times (a call's end_time - start_time), `DurationHistogram` the durations (from the
+call's start to the end of the last traced work under it, downstream segments included: longer than
+the response time when work goes on after the response). Edges carry response times only.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from xray_local.query.summaries import service_id_json
 __all__ = ["CLIENT_TYPE", "GraphBuilder", "decode_key", "encode_key", "service_graph"]
 
 CLIENT_TYPE = "client"
+#: Marks a duration bucket in a store cell's `hist` (response-time buckets are bare numbers).
+_DURATION = "d"
 
 
 @dataclass
@@ -36,6 +42,7 @@ class _Stats:
     start: float | None = None
     end: float | None = None
     histogram: Counter[float] = field(default_factory=Counter)
+    durations: Counter[float] = field(default_factory=Counter)
 
     def add(self, call: Call) -> None:
         if call.fault:
@@ -48,6 +55,7 @@ class _Stats:
             self.ok += 1
         self.total_time += call.response_time
         self.histogram[round(call.response_time, 3)] += 1
+        self.durations[round(max(call.duration, call.response_time), 3)] += 1
         end = call.start_time + call.response_time
         self.start = call.start_time if self.start is None else min(self.start, call.start_time)
         self.end = end if self.end is None else max(self.end, end)
@@ -66,11 +74,16 @@ class _Stats:
             "TotalResponseTime": round(self.total_time, 6),
         }
 
-    def histogram_json(self) -> list[dict[str, Any]]:
-        return [{"Value": value, "Count": count} for value, count in sorted(self.histogram.items())]
+    def histogram_json(self, histogram: Counter[float] | None = None) -> list[dict[str, Any]]:
+        items = sorted((self.histogram if histogram is None else histogram).items())
+        return [{"Value": value, "Count": count} for value, count in items]
 
     def cell(self) -> dict[str, Any]:
-        """The statistics as a store cell (store/index.py `combine` adds cells up)."""
+        """The statistics as a store cell (store/index.py `combine` adds cells up). The duration
+        histogram shares `hist` with the response times, its buckets marked `d`: `combine` adds
+        any bucket up by its key, so no store change is needed for the second histogram."""
+        hist = {repr(k): v for k, v in self.histogram.items()}
+        hist.update({_DURATION + repr(k): v for k, v in self.durations.items()})
         return {
             "ok": self.ok,
             "error": self.error,
@@ -79,14 +92,19 @@ class _Stats:
             "total": self.total_time,
             "start": self.start,
             "end": self.end,
-            "hist": {repr(k): v for k, v in self.histogram.items()},
+            "hist": hist,
         }
 
     @classmethod
     def from_cell(cls, cell: Mapping[str, Any]) -> _Stats:
         histogram: Counter[float] = Counter()
+        durations: Counter[float] = Counter()
         for key, count in cell.get("hist", {}).items():
-            if count:
+            if not count:
+                continue
+            if key.startswith(_DURATION):
+                durations[float(key[len(_DURATION) :])] = count
+            else:
                 histogram[float(key)] = count
         return cls(
             ok=cell.get("ok", 0),
@@ -97,6 +115,7 @@ class _Stats:
             start=cell.get("start"),
             end=cell.get("end"),
             histogram=histogram,
+            durations=durations,
         )
 
 
@@ -232,7 +251,7 @@ class GraphBuilder:
         ]
         if not client:
             out["SummaryStatistics"] = node.stats.statistics_json()
-            out["DurationHistogram"] = node.stats.histogram_json()
+            out["DurationHistogram"] = node.stats.histogram_json(node.stats.durations)
             out["ResponseTimeHistogram"] = node.stats.histogram_json()
         return out
 

@@ -41,11 +41,14 @@ class Call:
 
     start_time: float
     response_time: float  # seconds, end_time - start_time
-    ok: bool
-    error: bool  # 4xx other than 429 (or the `error` flag without throttle)
+    ok: bool  # 2xx (or, without a status, none of the flags)
+    error: bool  # 4xx, 429 included (or the `error` / `throttle` flag)
     throttle: bool  # 429 (or the `throttle` flag)
     fault: bool  # 5xx (or the `fault` flag)
     http_status: int | None = None
+    # seconds from start_time to the end of the last traced work under the call (its
+    # subsegments and downstream segments); the response time where nothing ends later
+    duration: float = 0.0
 
 
 @dataclass(frozen=True)

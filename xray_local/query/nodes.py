@@ -5,7 +5,14 @@
   name, SNS as `SNS`) or `remote` (named after the subsegment), unless an instrumented segment
   names that subsegment as its parent, in which case the downstream service replaces it;
 - edges from the calling service to the called node, each call measured by the caller's
-  subsegment (what the client saw).
+  subsegment (what the client saw);
+- a call nested inside another call's subsegment (the Node SDK runs an AWS SDK callback inside the
+  call's context, so an `sns` made in the `dynamodb` callback is that subsegment's child) is still
+  a call of the service that owns the segment: its own node, its edge from the service.
+
+SDKs name the AWS service differently (Python `dynamodb`, Node v3 / OpenTelemetry `DynamoDB`,
+Java v1 `AmazonDynamoDBv2`, Java v2 `DynamoDb`, .NET `DynamoDBv2`, `SimpleNotificationService`);
+`aws_service` folds them into one name.
 
 `NodeBuilder` walks a `Trace` once and keeps what it found in discovery order; `views` turns that
 into the `TraceView` every reader uses.
@@ -13,7 +20,7 @@ into the `TraceView` every reader uses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from xray_local.query.documents import (
@@ -27,7 +34,7 @@ from xray_local.query.documents import (
 from xray_local.query.model import AnnotationValue, Call, NodeKey
 from xray_local.store.traces import Trace
 
-__all__ = ["NodeBuilder", "add_annotations", "inferred_node_key", "segment_key"]
+__all__ = ["NodeBuilder", "add_annotations", "aws_service", "inferred_node_key", "segment_key"]
 
 #: Lower-case SDK subsegment names -> the service name X-Ray shows (`AWS::<Service>`).
 _AWS_SERVICES = {
@@ -47,6 +54,24 @@ _AWS_SERVICES = {
 }
 
 
+#: Other spellings of a service name, after `aws_service` folded case, prefix and suffix.
+_ALIASES = {"simplenotificationservice": "sns", "simplequeueservice": "sqs"}
+
+
+def aws_service(name: str) -> str:
+    """The service an `aws` subsegment's name stands for, whichever SDK wrote it."""
+    folded = name.lower().replace(" ", "").replace("-", "")
+    for prefix in ("", "amazon.", "amazon", "aws.", "aws"):
+        if not folded.startswith(prefix):
+            continue
+        key = folded[len(prefix) :]
+        key = _ALIASES.get(key, key)
+        for candidate in (key, key[:-2] if key.endswith("v2") else key):
+            if candidate in _AWS_SERVICES:
+                return _AWS_SERVICES[candidate]
+    return name
+
+
 def inferred_node_key(sub: dict[str, Any]) -> NodeKey | None:
     """The inferred node a subsegment calls, or None when it is a local subsegment."""
     namespace = sub.get("namespace")
@@ -55,7 +80,7 @@ def inferred_node_key(sub: dict[str, Any]) -> NodeKey | None:
         return NodeKey(name, "remote")
     if namespace != "aws":
         return None
-    service = _AWS_SERVICES.get(name.lower(), name)
+    service = aws_service(name)
     aws = object_or_empty(sub.get("aws"))
     if service == "DynamoDB":
         table = str_or_none(aws.get("table_name"))
@@ -130,12 +155,30 @@ class NodeBuilder:
         if call is not None:
             calls.append(call)
 
+    def latest_end(self, doc: dict[str, Any], seen: set[int] | None = None) -> float | None:
+        """The latest end time of a document, its subsegments and the segments downstream."""
+        seen = set() if seen is None else seen
+        ends: list[float] = []
+        for item in walk(doc):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            if (end := time_of(item, "end_time")) is not None:
+                ends.append(end)
+            for child in self.downstream.get(str(item.get("id")), []):
+                if (end := self.latest_end(child, seen)) is not None:
+                    ends.append(end)
+        return max(ends, default=None)
+
     def add_segment(self, seg: dict[str, Any]) -> None:
         key = segment_key(seg)
         node = self.node(key)
         node.account_id = node.account_id or _account_id(seg)
         call = call_of(seg)
         if call is not None:
+            last = self.latest_end(seg)
+            if last is not None and last - call.start_time > call.duration:
+                call = replace(call, duration=last - call.start_time)
             node.calls.append(call)
         for doc in walk(seg):
             add_annotations(node.annotations, doc)
@@ -158,7 +201,6 @@ class NodeBuilder:
             if call is not None:
                 node.calls.append(call)
             self.edge(owner, inferred, call)
-            return
         for child in iter_subsegments(sub):
             self.add_subsegment(owner, child)
 

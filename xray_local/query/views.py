@@ -148,7 +148,7 @@ def build_trace_view(trace: Trace) -> TraceView:
         end_time=end,
         duration=end - start,
         response_time=root_call.response_time if root_call else None,
-        ok=not (error or throttle or fault),
+        ok=root_call.ok if root_call else False,  # 2xx; in progress is not (yet) ok
         error=error or throttle,
         fault=fault,
         throttle=throttle,

@@ -13,6 +13,9 @@ Semantics worth knowing (documented choices where X-Ray's docs are silent):
   without calls is tried once with no call: its ok/error/... are false).
 - `id(account.id: "123456789012")` names the nodes whose AccountId (a segment's `aws.account_id`)
   is that account; inferred nodes have none.
+- `ok`, `error`, `throttle`, `fault` mean what the language documents at every level: a 2xx, a
+  4xx (429 included), a 429, a 5xx response status; the status decides over the flags an SDK sent
+  (see `documents`), the flags decide where no status was recorded.
 - Root causes: `.service` enumerates the distinct services of that kind's root causes, `.entity` the
   entity path of each root cause (`last` is the deepest entity, the only one that can be
   `remote`), `.exception` the recorded exceptions; `index` is 0-based. The model carries no
