@@ -120,17 +120,59 @@ def levers_table(results: Results) -> str:
     return "\n".join(lines)
 
 
-def levers_load(results: Results) -> str:
-    figures = results["signup_levers"]["figures"]
-    cpu = {key: _lever(figures, key)["cpu_ms"]["median"] for key in (
-        "baseline", "untraced", "traced, 50/s", "untraced, 50/s")}  # fmt: skip
-    return (
-        f"Medians of the `signup_levers` rows, CPU ms per request: traced {_n(cpu['baseline'])} "
-        f"saturated, {_n(cpu['traced, 50/s'])} at 50/s; untraced {_n(cpu['untraced'])} saturated, "
-        f"{_n(cpu['untraced, 50/s'])} at 50/s. Tracing's own cost, traced - untraced: "
-        f"{_n(cpu['baseline'] - cpu['untraced'])} ms saturated, "
-        f"{_n(cpu['traced, 50/s'] - cpu['untraced, 50/s'])} ms at 50/s."
-    )
+def _paired_differences(traced: dict[str, Any], untraced: dict[str, Any]) -> list[float]:
+    """traced - untraced run by run, for benchmarks that alternate the two (values in run order)."""
+    return [a - b for a, b in zip(traced["values"], untraced["values"], strict=True)]
+
+
+def tracing_cost(results: Results) -> str:
+    """Tracing's CPU per request (traced - untraced) as each benchmark that measures both saw it."""
+    levers = results["signup_levers"]["figures"]
+    cpu = results["signup_cpu"]["figures"]
+    tp = results["signup_throughput"]["figures"]
+    estimates: list[tuple[str, float, list[float] | None]] = [
+        (
+            "`signup_levers`, gthread 2 x 4, saturated",
+            _lever(levers, "baseline")["cpu_ms"]["median"]
+            - _lever(levers, "untraced")["cpu_ms"]["median"],
+            None,
+        ),
+        (
+            "`signup_levers`, gthread 2 x 4, 50/s",
+            _lever(levers, "traced, 50/s")["cpu_ms"]["median"]
+            - _lever(levers, "untraced, 50/s")["cpu_ms"]["median"],
+            None,
+        ),
+        (
+            f"`signup_throughput`, shipped gunicorn settings, {tp['clients']} clients saturated",
+            tp["traced_cpu_ms"]["median"] - tp["untraced_cpu_ms"]["median"],
+            _paired_differences(tp["traced_cpu_ms"], tp["untraced_cpu_ms"]),
+        ),
+        (
+            f"`signup_cpu`, shipped gunicorn settings, {_n(cpu['rate_per_minute'] / 60)}/s",
+            cpu["app_cpu_ms_per_signup"]["traced"]["median"]
+            - cpu["app_cpu_ms_per_signup"]["untraced"]["median"],
+            _paired_differences(
+                cpu["app_cpu_ms_per_signup"]["traced"], cpu["app_cpu_ms_per_signup"]["untraced"]
+            ),
+        ),
+    ]
+    lines = [
+        "| benchmark and setting | traced - untraced, CPU ms per request (medians) "
+        "| run by run (paired runs) |",
+        "|---|---|---|",
+    ]
+    for name, difference, paired in estimates:
+        runs = f"{_n(min(paired))} to {_n(max(paired))} over {len(paired)} pairs" if paired else "-"
+        lines.append(f"| {name} | {difference:.2f} | {runs} |")
+    values = [difference for _, difference, _ in estimates]
+    lines += [
+        "",
+        f"The estimates run from {min(values):.2f} to {max(values):.2f} ms per request; these "
+        "runs do not pin tracing's CPU cost down closer than that range (a paired range that "
+        "reaches below zero means single runs could not tell traced from untraced at all).",
+    ]
+    return "\n".join(lines)
 
 
 def throughput(results: Results) -> str:
@@ -209,19 +251,59 @@ def pacing(results: Results) -> str:
     return "\n".join(lines)
 
 
+def pacing_explained(results: Results) -> str:
+    """What the pacing table's columns say, with the recorded figures."""
+    f = results["loadgen_pacing"]["figures"]
+    sentences = []
+    for key, case in f.items():
+        if not key.startswith("at_"):
+            continue
+        rate = int(case["rate_per_minute"])
+        drift = case["drift_of_last_send_ms"]
+        late = "later" if drift > 0 else "earlier"
+        sentences.append(
+            f"At {rate} a minute the last of {case['sent']} sends was {abs(drift):.1f} ms {late} "
+            f"than its slot on the grid drawn from the first send, and no interval was more than "
+            f"{case['interval_abs_error_max_ms']:.1f} ms off {case['interval_ideal_ms']:.0f} ms "
+            f"(95 % within {case['interval_abs_error_p95_ms']:.1f} ms); "
+            f"{case['statuses'].get('409', 0)} of the {case['sent']} answers were 409s."
+        )
+    return " ".join(sentences)
+
+
+def provenance(results: Results) -> str:
+    """Which results file each benchmark writes, when it last did, and what runs it."""
+    from bench.__main__ import BENCHMARKS, OPTIONAL  # not at import: __main__ imports report
+
+    lines = ["| results file | written by | last written |", "|---|---|---|"]
+    for name in sorted(results, key=lambda n: (n not in BENCHMARKS, n)):
+        if name in BENCHMARKS:
+            how = f"`bench/{name}.py`, run by `make bench` (or `python -m bench {name}`)"
+        elif name in OPTIONAL:
+            how = (
+                f"`bench/{name}.py`, on demand only: `python -m bench {name}`; `make bench` "
+                "re-renders its rows from this file without re-measuring them"
+            )
+        else:
+            how = f"`bench/{name}.py`, not listed in `bench/__main__.py`"
+        lines.append(f"| `bench/results/{name}.json` | {how} | {results[name]['date'][:10]} |")
+    return "\n".join(lines)
+
+
 #: document (from the project root) -> block name -> renderer
 BLOCKS: dict[str, dict[str, Callable[[Results], str]]] = {
     "README.md": {"targets": targets_summary},
     "docs/performance.md": {
+        "provenance": provenance,
         "targets": targets_table,
         "noise": noise,
         "floor": floor,
         "levers": levers_table,
-        "levers-load": levers_load,
+        "tracing-cost": tracing_cost,
         "throughput": throughput,
         "memory": memory,
     },
-    "docs/loadgen.md": {"pacing": pacing},
+    "docs/loadgen.md": {"pacing": pacing, "pacing-explained": pacing_explained},
 }
 
 
