@@ -7,6 +7,11 @@ so a trace viewer can show a request's own account of itself beside its timeline
 `xray_local` collects these lines; deployed they go to CloudWatch Logs through Elastic Beanstalk's
 log streaming, searchable by trace id.
 No raw email is ever logged: lines say what happened, not to whom.
+
+A line's `outcome` uses the words of the trace's `outcome` annotation, so a filter found in one
+works on the other: `created`, `replayed` (the put met this request's own earlier write),
+`duplicate`, `invalid`, `throttled` (429), `unavailable` (503), `failed` (500, or a call that
+failed without changing the answer), and `sent` for a published notification.
 """
 
 from __future__ import annotations

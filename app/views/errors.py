@@ -34,7 +34,7 @@ def _unexpected(exc: Exception) -> tuple[Response, int]:
         "unexpected error: %s",
         type(original).__name__,
         exc_info=original,
-        extra={"event": "error.unexpected", "fields": {"outcome": "error"}},
+        extra={"event": "error.unexpected", "fields": {"outcome": "failed"}},
     )
     return error_response(500, "internal error")
 

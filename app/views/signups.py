@@ -73,13 +73,13 @@ def signup() -> tuple[Response, int]:
     except DuplicateSignup:
         return _answer(409, "duplicate", "already on the list", email=signup_request.email)
     except StoreThrottled as exc:
-        answer = _answer(429, "error", "too many requests, retry later", code=exc.code)
+        answer = _answer(429, "throttled", "too many requests, retry later", code=exc.code)
         return _with_retry_after(answer, RETRY_AFTER_THROTTLED)
     except StoreUnavailable as exc:
-        answer = _answer(503, "error", "signups are unavailable, retry later", code=exc.code)
+        answer = _answer(503, "unavailable", "signups are unavailable, retry later", code=exc.code)
         return _with_retry_after(answer, RETRY_AFTER_UNAVAILABLE)
     except StoreError as exc:
-        return _answer(500, "error", "signup failed", code=exc.code)
+        return _answer(500, "failed", "signup failed", code=exc.code)
 
     return _created(result)
 

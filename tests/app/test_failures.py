@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -163,3 +164,29 @@ def test_sns_failure_keeps_the_signup_and_answers_notified_false(
     )
     assert sns["fault"] is True
     assert sns["cause"]["exceptions"][0]["type"] == "NotFoundException"
+
+
+@pytest.mark.parametrize(
+    ("failing_endpoint", "outcome"),
+    [
+        ((400, "ProvisionedThroughputExceededException"), "throttled"),
+        ((500, "InternalServerError"), "unavailable"),
+        ((400, "ValidationException"), "failed"),
+    ],
+    indirect=["failing_endpoint"],
+)
+def test_the_trace_and_the_log_name_a_failure_with_the_same_word(
+    failing_endpoint: AwsErrorEndpoint,
+    daemon: DaemonListener,
+    capsys: pytest.CaptureFixture[str],
+    outcome: str,
+) -> None:
+    """One vocabulary: a filter found in the logs (`$.outcome = "throttled"`) works on the traces
+    (`annotation.outcome = "throttled"`), and the other way round."""
+    client_for(failing_endpoint.url, daemon).post("/signup", data=FORM)
+    logged = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line[:1] == "{"]
+    by_event = {line["event"]: line["outcome"] for line in logged if "outcome" in line}
+    docs = daemon.wait_for(lambda d: any(doc.get("http", {}).get("response") for doc in d))
+    segment = next(doc for doc in docs if doc.get("http", {}).get("response"))
+    assert segment["annotations"]["outcome"] == outcome
+    assert by_event == {"dynamodb.put": outcome, "signup.answered": outcome}
