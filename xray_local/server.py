@@ -1,7 +1,8 @@
 """The whole local X-Ray in one object: UDP daemon, HTTP API (same port number), store, logging.
 
-`XRayServer(...).start()` binds both sockets and returns once they accept traffic; `stop()` drains
-the ingest queue and closes everything. The local stack and the tests run it in-process; the CLI
+`XRayServer(...).start()` binds both sockets and starts the background indexer (query/index.py
+`IndexWorker`) and returns once they accept traffic; `stop()` drains the ingest queue, then the
+indexer's backlog, and closes everything. The local stack and the tests run it in-process; the CLI
 wraps it for a terminal. Console pages are another blueprint passed to the constructor, served by
 the same Flask app.
 """
@@ -26,7 +27,7 @@ from xray_local.api.sampling import SamplingRules
 from xray_local.api.timeseries import timeseries_api
 from xray_local.api.xray import ApiContext, api, error_response
 from xray_local.ingest.udp import UdpReceiver
-from xray_local.query.index import ensure_indexed
+from xray_local.query.index import IndexWorker
 from xray_local.store.logs import LogRetention, LogStore
 from xray_local.store.traces import Retention, Store
 
@@ -89,11 +90,13 @@ class XRayServer:
         if store is None:
             memory = Store(":memory:", retention) if not data_dir else None
             store = memory or Store.in_directory(data_dir or ".", retention)
-        # Every write derives its traces' index rows (UDP, PutTraceSegments, anything on put_many).
-        ensure_indexed(store)
+        # Writes (UDP, PutTraceSegments, anything on put_many) leave their traces pending; this
+        # thread derives their index rows in the background (queries are right meanwhile).
+        self.indexer = IndexWorker(store)
         self.store = store
         self.sampling = sampling or SamplingRules()
         self.context = ApiContext(store=self.store, sampling=self.sampling)
+        self.context.counters.backlog = store.pending_count
         # Log lines beside the traces: same directory, bounded the same way (see store/logs.py).
         self.logs = (
             LogStore.in_directory(data_dir, log_retention)
@@ -152,6 +155,7 @@ class XRayServer:
         self.port = receiver.port
         self._guard.policy = HostPolicy.loopback(self.port, self.allowed_hosts)
         receiver.start()
+        self.indexer.start()
         self._threads = [
             threading.Thread(
                 target=http.serve_forever,
@@ -176,13 +180,18 @@ class XRayServer:
         if self._receiver is not None:
             self._receiver.flush(timeout)
 
+    def wait_indexed(self, timeout: float = 30.0) -> bool:
+        """Wait until every stored trace is indexed; False if `timeout` passed first."""
+        return self.indexer.wait(timeout)
+
     def stop(self) -> None:
-        """Stop receiving, store what was queued, stop HTTP, close the store."""
+        """Stop receiving, store what was queued, index it, stop HTTP, close the store."""
         if self._stopped.is_set():
             return
         self._stopped.set()
         if self._receiver is not None:
             self._receiver.stop()
+        self.indexer.stop()
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()
@@ -202,13 +211,14 @@ class XRayServer:
         snap = self.context.counters.snapshot()
         dropped = ", ".join(f"{k}={v}" for k, v in sorted(snap["dropped"].items())) or "none"
         log.info(
-            "received %d, stored %d, duplicates %d, dropped %d (%s), traces %d",
+            "received %d, stored %d, duplicates %d, dropped %d (%s), traces %d, to index %d",
             snap["received"],
             snap["stored"],
             snap["duplicates"],
             snap["dropped_total"],
             dropped,
             self.store.trace_count(),
+            snap.get("index_backlog", 0),
         )
 
     def _log_counts(self) -> None:

@@ -96,17 +96,20 @@ def trace_docs(draw: st.DrawFn, index: int) -> list[dict[str, Any]]:
 
 @st.composite
 def stores(draw: st.DrawFn) -> Store:
+    """A store as queries find it: some traces indexed, some indexed and changed since (stale
+    facts), some never indexed (the background indexer behind), in any mix."""
     count = draw(st.integers(0, 10))
     docs = [d for i in range(count) for d in draw(trace_docs(i))]
     order = draw(st.permutations(range(len(docs))))
     batch = draw(st.integers(1, 6))
     store = Store(retention=KEEP)
-    if draw(st.booleans()):
-        ensure_indexed(store)  # index as documents arrive; otherwise all at once when queried
+    ensure_indexed(store)
     ordered = [copy.deepcopy(docs[i]) for i in order]
     for i in range(0, len(ordered), batch):
         store.put_many(ordered[i : i + batch], now=time.time())
-    ensure_indexed(store)
+        store.index_pending(draw(st.sampled_from([0, 0, 1, 2, 500])))  # indexer behind or not
+    if draw(st.booleans()):
+        store.index_all()  # caught up
     assert store.trace_count() == count
     return store
 
@@ -153,6 +156,7 @@ def test_exact_match_reads_only_the_page() -> None:
     store = Store(retention=KEEP)
     ensure_indexed(store)
     store.put_many([signup_segment(start=T0 + i, duplicate=i % 2 == 0) for i in range(40)])
+    store.index_all()
     loads: list[int] = []
     original = store.load_traces
     store.load_traces = lambda ids: loads.append(len(ids)) or original(ids)  # type: ignore[method-assign]

@@ -14,6 +14,7 @@ import socket
 import threading
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,16 +41,21 @@ class IngestCounters:
     duplicates: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    #: Traces stored but not yet indexed (the server wires the store's count in).
+    backlog: Callable[[], int] | None = field(default=None, repr=False)
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
-            return {
+            snap: dict[str, Any] = {
                 "received": self.received,
                 "stored": self.stored,
                 "duplicates": self.duplicates,
                 "dropped": dict(self.dropped),
                 "dropped_total": sum(self.dropped.values()),
             }
+        if self.backlog is not None:
+            snap["index_backlog"] = self.backlog()
+        return snap
 
     def drop(self, reason: str) -> None:
         with self.lock:

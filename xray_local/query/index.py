@@ -1,11 +1,14 @@
-"""The indexer: a trace's derived rows, computed once when its documents change.
+"""The indexer: a trace's derived rows, computed in the background after its documents change.
 
-The store calls `TraceIndexer.derive` inside the transaction that stored a batch (UDP, the
-PutTraceSegments API and anything else that writes through `Store.put_many`), for every trace the
-batch touched; each trace is read back whole (all its documents, merged) and its `TraceView` built
-by `build_trace_view`, the same code the filters, summaries and graph use, so a derived row says
-exactly what the reader would compute. The rows are the ones `xray_local/store/index.py` lists;
-this module only decides their values.
+Writes (UDP, the PutTraceSegments API, OTLP: anything on `Store.put_many`) only store documents
+and mark their traces pending. `IndexWorker`, one thread owned by the server, takes pending traces
+in batches and has the store call `TraceIndexer.derive` on them: each trace is read back whole
+(all its documents, merged) and its `TraceView` built by `build_trace_view`, the same code the
+filters, summaries and graph use, so a derived row says exactly what the reader would compute. A
+trace whose documents came in several writes is derived once per batch, not once per write. Until
+it is derived, queries judge a pending trace with the evaluator (query/search.py), so answers do
+not depend on how far behind the indexer is. The rows are the ones `xray_local/store/index.py`
+lists; this module only decides their values.
 
 A value SQLite cannot hold as Python reads it (a string with NUL or an unpaired surrogate, NaN, an
 integer past 2**53) is left out and the trace marked not `exact`: queries then always look at that
@@ -16,6 +19,8 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,12 +32,12 @@ from xray_local.store.index import TraceFacts
 from xray_local.store.merge import Trace
 from xray_local.store.traces import Store
 
-__all__ = ["TraceIndexer", "ensure_indexed", "facts_of"]
+__all__ = ["IndexWorker", "TraceIndexer", "ensure_indexed", "facts_of"]
 
 log = logging.getLogger(__name__)
 
 #: Bump when what is derived changes: a store indexed by another version is re-derived on attach.
-VERSION = "facts-1"
+VERSION = "facts-2"  # 2: graph shares packed (store/cells.py)
 _EXACT_INT = 2**53
 
 
@@ -171,3 +176,65 @@ def ensure_indexed(store: Store) -> None:
     """Attach an indexer to `store` if none is (deriving whatever was stored without one)."""
     if store.indexer is None:
         store.attach(TraceIndexer())
+
+
+class IndexWorker:
+    """The background indexer: one thread that derives pending traces in batches.
+
+    It wakes when a write leaves traces pending (`Store.dirty`), waits `settle` seconds so that
+    the other documents of the same traces can arrive (each trace is derived once per batch),
+    then derives batches of up to `batch` traces until none is pending. `stop()` ends the thread
+    and derives what is left (the writers have stopped by then), for a few seconds at most."""
+
+    def __init__(self, store: Store, batch: int = 500, settle: float = 0.05) -> None:
+        ensure_indexed(store)
+        self.store = store
+        self.batch = batch
+        self.settle = settle
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="xray-indexer", daemon=True)
+
+    @property
+    def backlog(self) -> int:
+        """Traces waiting to be derived."""
+        return self.store.pending_count()
+
+    def start(self) -> IndexWorker:
+        self._thread.start()
+        return self
+
+    def wait(self, timeout: float = 30.0) -> bool:
+        """Wait until nothing is pending; False if `timeout` passed first."""
+        deadline = time.monotonic() + timeout
+        while self.store.pending_count():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def stop(self, drain: float = 5.0) -> None:
+        """Stop the thread, then derive what is still pending for at most `drain` seconds (a
+        file keeps the rest pending: the next start derives it)."""
+        self._stopping.set()
+        self.store.dirty.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
+        deadline = time.monotonic() + drain
+        while time.monotonic() < deadline and self.store.index_pending(self.batch):
+            pass
+
+    def _run(self) -> None:
+        dirty = self.store.dirty
+        while not self._stopping.is_set():
+            if not dirty.wait(0.5) or self._stopping.wait(self.settle):
+                continue
+            dirty.clear()
+            while not self._stopping.is_set():
+                try:
+                    if not self.store.index_pending(self.batch):
+                        break
+                except Exception:  # a failed batch stays pending: try again later
+                    log.exception("indexing failed; retrying in a second")
+                    self._stopping.wait(1.0)
+                    dirty.set()
+                    break

@@ -3,9 +3,13 @@
 - `summaries_page`: the SQL pre-filter (`filters/sql.py`) picks candidates in time order; a
   candidate whose facts are exact under an exact condition matches without being read, any other is
   loaded and judged by the evaluator; only the traces on the page are turned into summaries.
-- `graph_between`: the service graph from the per-minute cells (`store/index.py`), so a window
+- `graph_between`: the service graph from the per-minute cells (`store/cells.py`), so a window
   costs its minutes, not its traces. The window is widened to whole minutes (every minute it
-  touches counts whole), as X-Ray's own graph is kept per minute.
+  touches counts whole), as X-Ray's own graph is kept per minute. The store counts the traces the
+  background indexer has not derived yet (pending) itself (`TraceReader.graph_cells`).
+
+Pending traces need nothing special in `summaries_page`: their facts are marked not exact (or
+absent), so they are always candidates and judged by the evaluator.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from xray_local.query.graph import GraphBuilder
 from xray_local.query.model import TraceView
 from xray_local.query.summaries import trace_summary_json
 from xray_local.query.views import build_trace_view
-from xray_local.store.index import minute_of
+from xray_local.store.cells import minute_of
 from xray_local.store.reads import Candidate
 from xray_local.store.traces import Store
 

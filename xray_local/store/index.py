@@ -17,25 +17,29 @@ derives, this module only keeps the rows). The tables, which the filter compiler
   `trace_edges (trace_id, src_name, src_type, dst_name, dst_type, calls, ok, error, fault,
   throttle)`: one row per node / edge of the trace, the outcome columns counting its calls;
 - `graph_minutes (minute, src, dst, cell)`: per minute of trace start time, each node (`dst` '')
-  and edge's statistics as a JSON cell (`combine` adds or takes out one trace's cells);
-- `pending`: traces stored while no indexer was attached, derived when one is (`Store.reindex`).
+  and edge's statistics as a JSON cell (`store/cells.py`: `combine` adds or takes out one
+  trace's cells, `pack_share` keeps each trace's share small);
+- `pending (trace_id, seq)`: traces whose documents changed since they were last derived (`seq`
+  tells which change: the background indexer writes a trace's rows only if no newer one came
+  while it derived them). A pending trace's facts are marked not exact, so queries judge it with
+  the evaluator until it is derived again.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from xray_local.store.cells import Cell, Share, apply_graph, combine, minute_of, pack_share
 from xray_local.store.merge import Trace
 
 __all__ = [
     "INDEX_SCHEMA",
     "Cell",
     "Indexer",
+    "Share",
     "TraceFacts",
     "apply_graph",
     "combine",
@@ -62,7 +66,7 @@ CREATE TABLE IF NOT EXISTS trace_facts (
     http_useragent TEXT,
     http_clientip TEXT,
     minute INTEGER,
-    graph TEXT NOT NULL
+    graph BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS trace_facts_by_minute ON trace_facts (minute);
 CREATE TABLE IF NOT EXISTS trace_strings (trace_id TEXT NOT NULL, keyword TEXT NOT NULL, value);
@@ -83,15 +87,10 @@ CREATE INDEX IF NOT EXISTS trace_edges_by_trace ON trace_edges (trace_id);
 CREATE INDEX IF NOT EXISTS trace_edges_by_names ON trace_edges (src_name, dst_name);
 CREATE TABLE IF NOT EXISTS graph_minutes (minute INTEGER NOT NULL, src TEXT NOT NULL,
     dst TEXT NOT NULL, cell TEXT NOT NULL, PRIMARY KEY (minute, src, dst)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS pending (trace_id TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pending (trace_id TEXT PRIMARY KEY, seq INTEGER NOT NULL DEFAULT 0)
+    WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS index_meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
 """
-
-#: One node's or edge's statistics in a minute (JSON object; see `combine`).
-Cell = dict[str, Any]
-_SUMS = ("n", "root", "ok", "error", "throttle", "fault", "total")
-_MINS = ("start", "seen_start")
-_MAXS = ("end", "seen_end")
 
 
 @dataclass(frozen=True)
@@ -116,48 +115,13 @@ class Indexer(Protocol):
     def derive(self, traces: Sequence[Trace]) -> list[TraceFacts]: ...
 
 
-def minute_of(start_time: float) -> int | None:
-    """The graph minute of a trace starting at `start_time` (None for a time out of range)."""
-    if not math.isfinite(start_time) or abs(start_time) > 1e15:
-        return None
-    return math.floor(start_time / 60.0)
-
-
-def combine(into: Cell, cell: Cell, sign: int = 1) -> None:
-    """Add (`sign` 1) or take out (-1) one cell. Counts, total time and histogram buckets are
-    exact either way; first/last times, names and account only widen here (`apply_graph`
-    recomputes a time bound that a trace taken out had set)."""
-    for key in _SUMS:
-        if key in cell:
-            into[key] = into.get(key, 0) + sign * cell[key]
-    hist = into.setdefault("hist", {})
-    for bucket, count in cell.get("hist", {}).items():
-        left = hist.get(bucket, 0) + sign * count
-        if left:
-            hist[bucket] = left
-        else:
-            hist.pop(bucket, None)
-    if sign < 0:
-        return
-    for key in _MINS:
-        if cell.get(key) is not None:
-            into[key] = cell[key] if into.get(key) is None else min(into[key], cell[key])
-    for key in _MAXS:
-        if cell.get(key) is not None:
-            into[key] = cell[key] if into.get(key) is None else max(into[key], cell[key])
-    if cell.get("names"):
-        into["names"] = sorted(set(into.get("names", ())) | set(cell["names"]))
-    if into.get("account") is None and cell.get("account") is not None:
-        into["account"] = cell["account"]
-
-
 def _marks(n: int) -> str:
     return ",".join("?" * n)
 
 
-def delete_facts(db: sqlite3.Connection, trace_ids: Sequence[str]) -> list[tuple[int, str]]:
-    """Remove the derived rows of `trace_ids`; return the (minute, graph JSON) they had added."""
-    old: list[tuple[int, str]] = []
+def delete_facts(db: sqlite3.Connection, trace_ids: Sequence[str]) -> list[tuple[int, Any]]:
+    """Remove the derived rows of `trace_ids`; return the (minute, packed share) they had added."""
+    old: list[tuple[int, Any]] = []
     for i in range(0, len(trace_ids), 500):
         chunk = list(trace_ids[i : i + 500])
         marks = _marks(len(chunk))
@@ -169,23 +133,20 @@ def delete_facts(db: sqlite3.Connection, trace_ids: Sequence[str]) -> list[tuple
         for table in ("trace_facts", "trace_strings", "annotations", "trace_services"):
             db.execute(f"DELETE FROM {table} WHERE trace_id IN ({marks})", chunk)
         db.execute(f"DELETE FROM trace_edges WHERE trace_id IN ({marks})", chunk)
-        db.execute(f"DELETE FROM pending WHERE trace_id IN ({marks})", chunk)
     return old
 
 
 def write_facts(
     db: sqlite3.Connection, facts: Iterable[TraceFacts], minutes: dict[str, int | None]
-) -> list[tuple[int, Any]]:
+) -> list[tuple[int, Share]]:
     """Insert the derived rows; return the (minute, graph cells) each trace adds."""
-    added: list[tuple[int, Any]] = []
+    added: list[tuple[int, Share]] = []
     rows, strings, annotations, services, edges = [], [], [], [], []
     for f in facts:
         minute = minutes.get(f.trace_id)
-        graph = json.dumps([[src, dst, _lean(cell)] for src, dst, cell in f.graph],
-                           separators=(",", ":"))  # fmt: skip
-        rows.append((f.trace_id, int(f.exact), *f.columns, minute, graph))
+        rows.append((f.trace_id, int(f.exact), *f.columns, minute, pack_share(list(f.graph))))
         if minute is not None:
-            added.append((minute, f.graph))
+            added.append((minute, list(f.graph)))
         strings += [(f.trace_id, *s) for s in f.strings]
         annotations += [(f.trace_id, *a) for a in f.annotations]
         services += [(f.trace_id, *s) for s in f.services]
@@ -196,78 +157,3 @@ def write_facts(
     db.executemany(f"INSERT INTO trace_services VALUES ({_marks(10)})", services)
     db.executemany(f"INSERT INTO trace_edges VALUES ({_marks(10)})", edges)
     return added
-
-
-def _lean(cell: Cell) -> Cell:
-    """A cell without its empty members (what each stored trace keeps of its contribution)."""
-    return {
-        k: v
-        for k, v in cell.items()
-        if v is not None and v != {} and v != [] and not (k in _SUMS and v == 0 and k != "n")
-    }
-
-
-def apply_graph(
-    db: sqlite3.Connection, removed: list[tuple[int, str]], added: list[tuple[int, Any]]
-) -> None:
-    """Take the `removed` contributions out of their minutes and add the `added` ones (the
-    derived rows of both are already written: `trace_facts` holds what each minute has left)."""
-    deltas: dict[tuple[int, str, str], Cell] = {}
-    taken: dict[tuple[int, str, str], Cell] = {}
-    for minute, graph in removed:
-        for src, dst, cell in json.loads(graph):
-            combine(deltas.setdefault((minute, src, dst), {}), cell, -1)
-            combine(taken.setdefault((minute, src, dst), {}), cell)
-    for minute, cells in added:
-        for src, dst, cell in cells:
-            combine(deltas.setdefault((minute, src, dst), {}), cell)
-    if not deltas:
-        return
-    minutes = sorted({m for m, _, _ in deltas})
-    current: dict[tuple[int, str, str], Cell] = {}
-    for i in range(0, len(minutes), 500):
-        chunk = minutes[i : i + 500]
-        marks = _marks(len(chunk))
-        sql = f"SELECT minute, src, dst, cell FROM graph_minutes WHERE minute IN ({marks})"
-        for minute, src, dst, text in db.execute(sql, chunk):
-            current[(minute, src, dst)] = json.loads(text)
-    upserts, deletes, stale = [], [], []
-    for key, delta in deltas.items():
-        cell = current.get(key, {})
-        combine(cell, delta)
-        if cell.get("n", 0) <= 0:
-            if key in current:
-                deletes.append(key)
-            continue
-        if key in taken and _bound_taken(cell, taken[key], delta):
-            stale.append((key, cell))
-        else:
-            upserts.append((*key, json.dumps(cell, separators=(",", ":"))))
-    for key, cell in stale:
-        _recompute_bounds(db, key, cell)
-        upserts.append((*key, json.dumps(cell, separators=(",", ":"))))
-    db.executemany("INSERT OR REPLACE INTO graph_minutes VALUES (?, ?, ?, ?)", upserts)
-    db.executemany("DELETE FROM graph_minutes WHERE minute = ? AND src = ? AND dst = ?", deletes)
-
-
-def _bound_taken(cell: Cell, taken: Cell, added: Cell) -> bool:
-    """True when a time bound of `cell` may have come from a contribution taken out."""
-    for key in _MINS + _MAXS:
-        gone = taken.get(key)
-        if gone is None or cell.get(key) != gone:
-            continue
-        if added.get(key) != gone:
-            return True
-    return False
-
-
-def _recompute_bounds(db: sqlite3.Connection, key: tuple[int, str, str], cell: Cell) -> None:
-    """Set the time bounds of one cell from the contributions its minute still holds."""
-    minute, src, dst = key
-    bounds: Cell = {}
-    for (graph,) in db.execute("SELECT graph FROM trace_facts WHERE minute = ?", (minute,)):
-        for s, d, part in json.loads(graph):
-            if s == src and d == dst:
-                combine(bounds, {k: part.get(k) for k in _MINS + _MAXS})
-    for name in _MINS + _MAXS:
-        cell[name] = bounds.get(name)

@@ -11,7 +11,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from xray_local.store.index import Cell, combine
+from xray_local.store.cells import Cell, Share, combine, minute_of, unpack_share
+from xray_local.store.index import Indexer
 from xray_local.store.merge import Trace, merge_documents
 from xray_local.store.sqlite import SqliteFile
 
@@ -45,6 +46,9 @@ class Candidate:
 
 class TraceReader(SqliteFile):
     """Read methods of the trace store (`Store` adds the write path and retention)."""
+
+    #: Derives index rows (attached by the stage above; `Store.attach`).
+    indexer: Indexer | None = None
 
     def trace_count(self) -> int:
         return self._count("traces")
@@ -164,7 +168,24 @@ class TraceReader(SqliteFile):
             cursor = (last.at(range_type), last.trace_id)
 
     def graph_cells(self, first_minute: int, last_minute: int) -> dict[tuple[str, str], Cell]:
-        """The graph's cells (node: dst ''; edge) added up over the minutes in the range."""
+        """The graph's cells (node: dst ''; edge) added up over the minutes in the range,
+        counting pending traces as they are now (derived here when the indexer has not yet)."""
+        total, stale, pending = self._graph_snapshot(first_minute, last_minute)
+        for share in stale:
+            for src, dst, cell in share:
+                combine(total.setdefault((src, dst), {}), cell, -1)
+        if pending and self.indexer is not None:
+            for facts in self.indexer.derive(pending):
+                for src, dst, cell in facts.graph:
+                    combine(total.setdefault((src, dst), {}), cell)
+        return {key: cell for key, cell in total.items() if cell.get("n", 0) > 0}
+
+    def _graph_snapshot(
+        self, first_minute: int, last_minute: int
+    ) -> tuple[dict[tuple[str, str], Cell], list[Share], list[Trace]]:
+        """The minutes' cells as stored, the shares in them of traces pending since (stale: to
+        take out) and the pending traces starting in the minutes (to add), read as one moment."""
+        bounds = (first_minute * 60.0 - 1, (last_minute + 1) * 60.0 + 1)
         total: dict[tuple[str, str], Cell] = {}
         with self._lock:
             rows = self._db.execute(
@@ -172,9 +193,24 @@ class TraceReader(SqliteFile):
                 " ORDER BY minute",
                 (first_minute, last_minute),
             ).fetchall()
+            stale = self._db.execute(
+                "SELECT f.graph FROM pending p JOIN trace_facts f ON f.trace_id = p.trace_id"
+                " WHERE f.minute >= ? AND f.minute <= ?",
+                (first_minute, last_minute),
+            ).fetchall()
+            starts = self._db.execute(
+                "SELECT t.trace_id, t.start_time FROM pending p JOIN traces t"
+                " ON t.trace_id = p.trace_id WHERE t.start_time >= ? AND t.start_time <= ?",
+                bounds,
+            ).fetchall()
+            minutes = {t: minute_of(start) for t, start in starts}
+            ids = [
+                t for t, m in minutes.items() if m is not None and first_minute <= m <= last_minute
+            ]
+            traces = self.load_traces(ids) if ids else {}
         for src, dst, text in rows:
             combine(total.setdefault((src, dst), {}), json.loads(text))
-        return total
+        return total, [unpack_share(packed) for (packed,) in stale], list(traces.values())
 
     def bytes_used(self) -> int:
         """Bytes of the database's pages in use (free pages left by deletions not counted)."""

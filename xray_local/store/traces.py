@@ -8,28 +8,25 @@ before their parent) and merged into their parent only when a Trace is read.
 
 One connection behind a lock (`store/sqlite.py`) serves the UDP writer and the HTTP threads;
 writes are batched into one transaction by the caller (`put_many`), which is what keeps ingest fast.
-The same transaction re-derives the index rows of every trace the batch touched (store/index.py),
-through the `indexer` attached by the stage above; without one, the traces wait in `pending`.
+The same transaction marks every trace the batch changed as `pending` (store/index.py); its index
+rows are derived later, by `index_pending` (a background thread of the stage above calls it:
+`query/index.py` `IndexWorker`), once per batch however many of its documents came meanwhile.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xray_local.store.index import (
-    INDEX_SCHEMA,
-    Indexer,
-    apply_graph,
-    delete_facts,
-    minute_of,
-    write_facts,
-)
+from xray_local.store.cells import apply_graph, minute_of
+from xray_local.store.index import INDEX_SCHEMA, Indexer, delete_facts, write_facts
 from xray_local.store.merge import Trace, merge_documents
 from xray_local.store.reads import TraceReader, TraceRow
 
@@ -97,9 +94,15 @@ class Store(TraceReader):
     def __init__(self, path: str | Path = ":memory:", retention: Retention | None = None) -> None:
         super().__init__(path, _SCHEMA + INDEX_SCHEMA)
         self.retention = retention or Retention()
-        #: Derives the index rows of changed traces inside `put_many` (see `attach`).
-        self.indexer: Indexer | None = None
+        #: Set whenever a write leaves traces pending (the background indexer waits on it).
+        self.dirty = threading.Event()
         self._bytes_per_trace: float | None = None
+        with self._lock:
+            columns = [row[1] for row in self._db.execute("PRAGMA table_info(pending)")]
+            if "seq" not in columns:  # a file from before the background indexer
+                self._db.execute("ALTER TABLE pending ADD COLUMN seq INTEGER NOT NULL DEFAULT 0")
+            (top,) = self._db.execute("SELECT coalesce(max(seq), 0) FROM pending").fetchone()
+        self._seq = itertools.count(int(top) + 1)
 
     @classmethod
     def in_directory(cls, data_dir: str | Path, retention: Retention | None = None) -> Store:
@@ -107,8 +110,8 @@ class Store(TraceReader):
         return cls(Path(data_dir) / "traces.sqlite3", retention)
 
     def attach(self, indexer: Indexer) -> int:
-        """Derive from now on with `indexer`; derive every pending trace (all of them when the
-        index was built by another version) now. Returns how many traces were derived."""
+        """Derive with `indexer` from now on (every trace is pending again when the index was
+        built by another version). Returns how many traces are pending."""
         with self._lock:
             self.indexer = indexer
             found = self._db.execute("SELECT value FROM index_meta WHERE key = 'version'")
@@ -118,30 +121,31 @@ class Store(TraceReader):
                         db.execute(f"DELETE FROM {table}")
                     for table in ("trace_services", "trace_edges", "graph_minutes"):
                         db.execute(f"DELETE FROM {table}")
-                    db.execute("INSERT OR IGNORE INTO pending SELECT trace_id FROM traces")
+                    db.execute(
+                        "INSERT OR IGNORE INTO pending SELECT trace_id, ? FROM traces",
+                        (next(self._seq),),
+                    )
                     db.execute(
                         "INSERT OR REPLACE INTO index_meta VALUES ('version', ?)",
                         (indexer.version,),
                     )
-            derived = 0
-            while True:
-                ids = [r for (r,) in self._db.execute("SELECT trace_id FROM pending LIMIT 2000")]
-                if not ids:
-                    return derived
-                with self._transaction() as db:
-                    self._index(db, ids)
-                derived += len(ids)
+            pending = self.pending_count()
+        if pending:
+            self.dirty.set()
+        return pending
+
+    def pending_count(self) -> int:
+        """Traces whose index rows are not derived from their current documents yet."""
+        return self._count("pending")
 
     def put_many(self, docs: Iterable[dict[str, Any]], now: float | None = None) -> int:
-        """Store validated documents and re-derive the traces they belong to, in one transaction;
-        return how many document rows changed."""
+        """Store validated documents and mark the traces they changed pending, in one
+        transaction; return how many document rows changed."""
         received = time.time() if now is None else now
         doc_rows = []
         trace_rows = []
-        parsed: dict[str, list[dict[str, Any]]] = {}
         for doc in docs:
             trace_id = str(doc["trace_id"])
-            parsed.setdefault(trace_id, []).append(doc)
             start = float(doc["start_time"])
             end_value = doc.get("end_time")
             end = float(end_value) if isinstance(end_value, int | float) else start
@@ -164,58 +168,83 @@ class Store(TraceReader):
         with self._lock:
             before = self._db.total_changes
             with self._transaction() as db:
-                fresh = {t: parsed[t] for t in self._fresh(db, touched, doc_rows)}
                 db.executemany(_UPSERT_DOC, doc_rows)
                 changed = db.total_changes - before
                 db.executemany(_UPSERT_TRACE, trace_rows)
                 if changed:
-                    self._index(db, touched, fresh)
+                    self._mark(db, touched)
             self._prune_if_due(received)
+        if changed:
+            self.dirty.set()
         return changed
 
-    def _fresh(self, db: Any, touched: list[str], doc_rows: list[tuple[Any, ...]]) -> set[str]:
-        """Traces new in this batch, whole in it as plain segments: their documents are the ones
-        just parsed, so `_index` need not read them back."""
-        if self.indexer is None:
-            return set()
-        known: set[str] = set()
-        for i in range(0, len(touched), 500):
-            chunk = touched[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT trace_id FROM traces WHERE trace_id IN ({marks})"
-            known.update(t for (t,) in db.execute(sql, chunk))
-        seen: set[tuple[str, str]] = set()
-        for trace_id, doc_id, _parent, is_sub, _running, _body in doc_rows:
-            if is_sub or (trace_id, doc_id) in seen:
-                known.add(trace_id)
-            seen.add((trace_id, doc_id))
-        return set(touched) - known
-
-    def _index(
-        self,
-        db: Any,
-        trace_ids: Sequence[str],
-        fresh: dict[str, list[dict[str, Any]]] | None = None,
-    ) -> None:
-        """Replace the derived rows of `trace_ids` (inside the caller's transaction); `fresh`
-        holds the documents of traces new in this batch (not read back)."""
-        if self.indexer is None:
-            db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", [(t,) for t in trace_ids])
-            return
-        fresh = fresh or {}
-        traces = self.load_traces([t for t in trace_ids if t not in fresh])
-        traces.update((t, merge_documents(t, docs)) for t, docs in fresh.items())
-        facts = self.indexer.derive(list(traces.values()))
-        minutes: dict[str, int | None] = {}
+    def _mark(self, db: Any, trace_ids: list[str]) -> None:
+        """Make `trace_ids` pending (inside the caller's transaction); the facts they had are
+        no longer exact, so queries judge them with the evaluator until they are derived again."""
+        seq = next(self._seq)
+        db.executemany(
+            "INSERT INTO pending VALUES (?, ?) ON CONFLICT (trace_id) DO UPDATE SET seq = ?",
+            [(t, seq, seq) for t in trace_ids],
+        )
         for i in range(0, len(trace_ids), 500):
-            chunk = list(trace_ids[i : i + 500])
+            chunk = trace_ids[i : i + 500]
             marks = ",".join("?" * len(chunk))
-            for trace_id, start in db.execute(
-                f"SELECT trace_id, start_time FROM traces WHERE trace_id IN ({marks})", chunk
-            ):
-                minutes[trace_id] = minute_of(start)
-        removed = delete_facts(db, trace_ids)
-        apply_graph(db, removed, write_facts(db, facts, minutes))
+            db.execute(
+                f"UPDATE trace_facts SET exact = 0 WHERE trace_id IN ({marks}) AND exact = 1",
+                chunk,
+            )
+
+    def index_pending(self, limit: int = 500) -> int:
+        """Derive the index rows of up to `limit` pending traces, each once, with the attached
+        indexer; return how many pending traces were taken (0: none left, or no indexer).
+
+        Documents are read, then derived without holding the lock (queries and the writer go on
+        meanwhile); the rows are written in one transaction, only for traces that no write has
+        changed since they were read (those stay pending, for the next batch)."""
+        indexer = self.indexer
+        if indexer is None:
+            return 0
+        with self._lock:
+            taken = dict(self._db.execute("SELECT trace_id, seq FROM pending LIMIT ?", (limit,)))
+        if not taken:
+            return 0
+        traces = self.load_traces(list(taken))
+        facts = indexer.derive(list(traces.values()))
+        with self._transaction() as db:
+            current: dict[str, int] = {}
+            ids = list(taken)
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                current.update(
+                    db.execute(
+                        f"SELECT trace_id, seq FROM pending WHERE trace_id IN ({marks})", chunk
+                    )
+                )
+            done = [t for t in ids if current.get(t) == taken[t]]
+            keep = [f for f in facts if current.get(f.trace_id) == taken[f.trace_id]]
+            minutes: dict[str, int | None] = {}
+            for i in range(0, len(done), 500):
+                chunk = done[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                for trace_id, start in db.execute(
+                    f"SELECT trace_id, start_time FROM traces WHERE trace_id IN ({marks})", chunk
+                ):
+                    minutes[trace_id] = minute_of(start)
+            removed = delete_facts(db, done)
+            apply_graph(db, removed, write_facts(db, keep, minutes))
+            db.executemany(
+                "DELETE FROM pending WHERE trace_id = ? AND seq = ?", [(t, taken[t]) for t in done]
+            )
+        return len(taken)
+
+    def index_all(self) -> int:
+        """Derive every pending trace now (tests, benchmarks; the server's indexer runs in the
+        background). Returns how many pending traces were taken."""
+        total = 0
+        while taken := self.index_pending():
+            total += taken
+        return total
 
     def put(self, doc: dict[str, Any]) -> bool:
         """Store one document; True when it was new or completed an in-progress one."""
@@ -251,6 +280,7 @@ class Store(TraceReader):
             if doomed:
                 with self._transaction() as db:
                     apply_graph(db, delete_facts(db, [t for (t,) in doomed]), [])
+                    db.executemany("DELETE FROM pending WHERE trace_id = ?", doomed)
                     db.executemany("DELETE FROM docs WHERE trace_id = ?", doomed)
                     db.executemany("DELETE FROM traces WHERE trace_id = ?", doomed)
         return len(set(doomed))
