@@ -42,6 +42,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="retention: seconds a trace is kept (default 7 days)",
     )
     parser.add_argument(
+        "--max-bytes",
+        type=_size,
+        default=None,
+        help="retention: database size kept, in bytes or with K/M/G (default: no bound)",
+    )
+    parser.add_argument(
         "--sampling-rules", help="JSON file of sampling rules (default: sample everything)"
     )
     parser.add_argument(
@@ -49,6 +55,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every dropped datagram")
     add_allow_host_argument(parser)
+
+
+_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+
+
+def _size(text: str) -> int:
+    """`--max-bytes` values: an integer, optionally with K, M or G (binary units): `500M`."""
+    value = text.strip().upper().removesuffix("B")
+    unit = value[-1:] if value[-1:] in _UNITS else ""
+    try:
+        number = float(value[: len(value) - len(unit)])
+    except ValueError:
+        message = f"not a size: {text!r} (e.g. 200000000, 500M, 2G)"
+        raise argparse.ArgumentTypeError(message) from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"a size must be positive: {text!r}")
+    return int(number * _UNITS[unit])
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,7 +92,9 @@ def run(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         data_dir=None if args.memory else args.data_dir,
-        retention=Retention(max_traces=args.max_traces, max_age=args.max_age),
+        retention=Retention(
+            max_traces=args.max_traces, max_age=args.max_age, max_bytes=args.max_bytes
+        ),
         sampling=sampling,
         blueprints=(console_blueprint(),),
         log_interval=args.log_interval,

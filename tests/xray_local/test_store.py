@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import copy
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.xray_local.xl_docs import new_id, signup_segment, validate
+from xray_local.cli import add_arguments
 from xray_local.store import Retention, Store
 
 
@@ -102,3 +106,16 @@ def test_time_range_types_and_cursor() -> None:
     assert [r.trace_id for r in after] == [s["trace_id"] for s in segs[2:]]
     by_id = store.trace_rows(int(t0) - 1, int(t0) + 10, "TraceId")
     assert len(by_id) == 4
+
+
+def test_retention_options_of_the_cli() -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    defaults = parser.parse_args([])
+    assert (defaults.max_traces, defaults.max_age, defaults.max_bytes) == (100_000, 604800.0, None)
+    assert parser.parse_args(["--max-bytes", "500M"]).max_bytes == 500 * 1024**2
+    assert parser.parse_args(["--max-bytes", "2g"]).max_bytes == 2 * 1024**3
+    assert parser.parse_args(["--max-bytes", "123456"]).max_bytes == 123456
+    for bad in ("lots", "-5M", "0"):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["--max-bytes", bad])
