@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from xray_local.console.groups import DEFAULT_GROUP, add_group_routes, scoped_filter
 from xray_local.console.logs import LEVELS, recent_lines, trace_lines
 from xray_local.console.mapview import map_json
 from xray_local.console.target import ApiTarget, ClientPool, ConsoleApiError, call_api
@@ -123,12 +124,20 @@ def console_blueprint(target: ApiTarget | None = None) -> Blueprint:
     def trace(trace_id: str) -> str:
         return page("console_trace.html", active="trace", trace_id=trace_id)
 
+    def group() -> str:
+        """The `group` query parameter (Default, the whole account, when absent)."""
+        return (request.args.get("group") or "").strip() or DEFAULT_GROUP
+
+    add_group_routes(bp, target, xray, _time_range)
+
     @bp.get("/console/api/graph")
     def api_graph() -> Response:
         start, end = _time_range()
         client, where = xray()
         services: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {"StartTime": start, "EndTime": end}
+        if group() != DEFAULT_GROUP:
+            kwargs["GroupName"] = group()
         for _ in range(MAX_GRAPH_PAGES):
             answer = call_api(
                 target, where, "GetServiceGraph", lambda: client.get_service_graph(**kwargs)
@@ -145,8 +154,9 @@ def console_blueprint(target: ApiTarget | None = None) -> Blueprint:
         expression = (request.args.get("filter") or "").strip()
         client, where = xray()
         kwargs: dict[str, Any] = {"StartTime": start, "EndTime": end, "Sampling": False}
-        if expression:
-            kwargs["FilterExpression"] = expression
+        scoped = scoped_filter(expression, group())
+        if scoped:
+            kwargs["FilterExpression"] = scoped
         summaries: list[dict[str, Any]] = []
         processed = 0
         truncated = False
@@ -162,6 +172,7 @@ def console_blueprint(target: ApiTarget | None = None) -> Blueprint:
             truncated = page_number == MAX_SUMMARY_PAGES - 1
         body = list_json(summaries, start, end, truncated, processed)
         body["filter"] = expression
+        body["group"] = group()
         return jsonify(body)
 
     @bp.get("/console/api/trace/<trace_id>")

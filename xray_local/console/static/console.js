@@ -101,9 +101,46 @@ window.XC = (function () {
   };
   range.load();
 
+  // ---- X-Ray group: ?group=NAME (Default, the whole account, when absent) ----
+  const group = {
+    name: params.get("group") || "Default",
+    param() { return this.name === "Default" ? null : this.name; },
+    query() { return this.name === "Default" ? {} : { group: this.name }; },
+  };
+
+  // Fills the group selector from GetGroups; `changed()` runs after the person picks another.
+  async function bindGroups(changed) {
+    const select = document.getElementById("group");
+    const shown = document.getElementById("group-filter");
+    if (!select) return;
+    const filters = {};
+    function show() {
+      const filter = filters[group.name];
+      shown.textContent = filter || "";
+      shown.hidden = !filter;
+      select.dataset.group = group.name;
+    }
+    function option(name) {
+      if (!Array.from(select.options).some((o) => o.value === name)) el("option", { value: name }, select, name);
+    }
+    option(group.name);
+    select.value = group.name;
+    select.addEventListener("change", () => { group.name = select.value; show(); changed(); });
+    const result = await api("/console/api/groups");
+    if (!result.ok) {
+      select.title = "Groups could not be listed: " + (result.body.message || result.status);
+      select.dataset.loaded = "error";
+      return;
+    }
+    for (const g of result.body.groups) { filters[g.name] = g.filter; option(g.name); }
+    select.value = group.name;
+    select.dataset.loaded = "groups";
+    show();
+  }
+
   function pushQuery(extra) {
     const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(Object.assign({}, range.query(), extra || {}))) {
+    for (const [k, v] of Object.entries(Object.assign({}, range.query(), group.query(), extra || {}))) {
       if (v !== null && v !== undefined && v !== "") q.set(k, v);
     }
     history.replaceState(null, "", location.pathname + "?" + q.toString());
@@ -211,10 +248,10 @@ window.XC = (function () {
   };
 
   function tracesUrl(filter) {
-    const q = new URLSearchParams(range.query());
+    const q = new URLSearchParams(Object.assign({}, range.query(), group.query()));
     if (filter) q.set("filter", filter);
     return "/traces?" + q.toString();
   }
 
-  return { el, svg, clear, api, banner, reportError, range, bindRange, pushQuery, poller, fmt, tracesUrl, params };
+  return { el, svg, clear, api, banner, reportError, range, group, bindGroups, bindRange, pushQuery, poller, fmt, tracesUrl, params };
 })();

@@ -144,6 +144,74 @@
     XC.svg("text", { x: (L + W) / 2, y: H - 8, "text-anchor": "middle" }, svgNode, "response time");
   }
 
+  // Requests a period by outcome (stacked bars, left axis) and the average response time (line,
+  // right axis), from GetTimeSeriesServiceStatistics; every period of the range has a slot.
+  function seriesChart(svgNode, data) {
+    XC.clear(svgNode);
+    const W = 320, H = 170, L = 30, R = 40, B = 24, T = 10;
+    svgNode.setAttribute("viewBox", "0 0 " + W + " " + H);
+    const points = data.points;
+    const total = points.reduce((n, p) => n + p.total, 0);
+    svgNode.dataset.total = String(total);
+    svgNode.dataset.points = String(points.length);
+    svgNode.dataset.period = String(data.period);
+    if (!total) { XC.svg("text", { x: W / 2, y: H / 2, "text-anchor": "middle" }, svgNode, "no requests"); return; }
+    const maxCount = Math.max(...points.map((p) => p.total));
+    const times = points.filter((p) => p.avg_ms !== null).map((p) => p.avg_ms);
+    const maxMs = Math.max(...times, 0.001);
+    const slot = (W - L - R) / points.length;
+    const y = (count) => (H - B) - (H - B - T) * count / maxCount;
+    XC.svg("line", { x1: L, y1: H - B, x2: W - R, y2: H - B, class: "axis" }, svgNode);
+    XC.svg("line", { x1: L, y1: T, x2: L, y2: H - B, class: "axis" }, svgNode);
+    XC.svg("line", { x1: W - R, y1: T, x2: W - R, y2: H - B, class: "axis" }, svgNode);
+    const line = [];
+    points.forEach((p, i) => {
+      const x = L + i * slot;
+      let base = 0;
+      for (const outcome of OUTCOMES) {
+        if (!p[outcome]) continue;
+        const bar = XC.svg("rect", {
+          x: x + Math.min(1, slot * 0.1), y: y(base + p[outcome]), width: Math.max(1, slot - Math.min(2, slot * 0.2)),
+          height: y(base) - y(base + p[outcome]), class: "bar " + outcome, "data-outcome": outcome, "data-count": p[outcome],
+        }, svgNode);
+        XC.svg("title", {}, bar, XC.fmt.time(p.t).slice(0, 5) + " · " + p.total + " requests: " + p.ok + " OK, " + p.error +
+          " errors, " + p.throttle + " throttled, " + p.fault + " faults · avg " + XC.fmt.msValue(p.avg_ms));
+        base += p[outcome];
+      }
+      if (p.avg_ms !== null) line.push((x + slot / 2) + "," + ((H - B) - (H - B - T) * p.avg_ms / maxMs));
+    });
+    if (line.length) XC.svg("polyline", { points: line.join(" "), class: "rt-line" }, svgNode);
+    XC.svg("text", { x: L - 4, y: T + 8, "text-anchor": "end" }, svgNode, maxCount);
+    XC.svg("text", { x: L - 4, y: H - B, "text-anchor": "end" }, svgNode, 0);
+    XC.svg("text", { x: W - R + 4, y: T + 8, "text-anchor": "start", class: "rt" }, svgNode, XC.fmt.msValue(maxMs));
+    XC.svg("text", { x: L, y: H - 8, "text-anchor": "start" }, svgNode, XC.fmt.time(points[0].t).slice(0, 5));
+    XC.svg("text", { x: W - R, y: H - 8, "text-anchor": "end" }, svgNode, XC.fmt.time(points[points.length - 1].t + data.period).slice(0, 5));
+    XC.svg("text", { x: (L + W - R) / 2, y: H - 8, "text-anchor": "middle" }, svgNode, "per " + (data.period / 60) + " min");
+  }
+
+  // The node's statistics over the range; a newer request wins over an older one still running.
+  let seriesAsked = 0;
+  async function loadSeries(node) {
+    const asked = ++seriesAsked;
+    const note = document.getElementById("node-series-note");
+    const w = XC.range.window();
+    const result = await XC.api("/console/api/timeseries", {
+      name: node.client ? "" : node.name, type: node.type || "", group: XC.group.param(), start: w.start, end: w.end,
+    });
+    if (asked !== seriesAsked) return;
+    const chart = document.getElementById("node-series");
+    if (!result.ok) {
+      XC.clear(chart);
+      note.textContent = "Statistics over time could not be read: " + (result.body.message || result.status);
+      note.hidden = false;
+      panel.dataset.series = "error";
+      return;
+    }
+    note.hidden = true;
+    seriesChart(chart, result.body);
+    panel.dataset.series = "loaded";
+  }
+
   function statRow(table, label, value, outcome) {
     const tr = XC.el("tr", {}, table);
     const th = XC.el("th", {}, tr);
@@ -171,6 +239,7 @@
       items = lastData.edges.filter((e) => e.source === node.id).flatMap((e) => e.histogram);
     }
     histogram(document.getElementById("node-histogram"), items);
+    loadSeries(node);
     const link = document.getElementById("node-traces");
     link.href = XC.tracesUrl(node.filter);
     link.textContent = node.filter ? "View traces of " + node.name : "View all traces";
@@ -204,7 +273,7 @@
 
   async function load() {
     const w = XC.range.window();
-    const result = await XC.api("/console/api/graph", { start: w.start, end: w.end });
+    const result = await XC.api("/console/api/graph", { group: XC.group.param(), start: w.start, end: w.end });
     if (!result.ok) {
       const down = XC.reportError(result);
       if (!down) XC.banner.show(result.body.message || "The X-Ray API refused the request.", true);
@@ -216,6 +285,7 @@
     const again = lastData.nodes.find((n) => keyOf(n) === selectedKey);
     if (again) showPanel(again); else if (selectedKey) { panel.hidden = true; selectedKey = null; }
     document.body.dataset.loaded = "graph";
+    document.body.dataset.group = XC.group.name;
     return "ok";
   }
 
@@ -229,5 +299,6 @@
   });
   const poll = XC.poller(load, 10000);
   XC.bindRange(() => { XC.pushQuery(); poll.run(); });
+  XC.bindGroups(() => { XC.pushQuery(); poll.run(); });
   poll.run();
 })();

@@ -77,7 +77,7 @@
 
   async function load() {
     const w = XC.range.window();
-    const result = await XC.api("/console/api/traces", { filter: input.value.trim(), start: w.start, end: w.end });
+    const result = await XC.api("/console/api/traces", { filter: input.value.trim(), group: XC.group.param(), start: w.start, end: w.end });
     if (!result.ok) {
       const down = XC.reportError(result);
       if (down) return "unavailable";
@@ -97,7 +97,8 @@
     renderGroup("by-status", data.by_status, (v) => "http.status = " + v);
     renderGroup("by-url", data.by_url, (v) => "http.url = " + quote(v));
     document.getElementById("trace-count").textContent = data.count + (data.count === 1 ? " trace" : " traces");
-    document.getElementById("trace-note").textContent = (data.filter ? "filter: " + data.filter : "no filter") +
+    document.getElementById("trace-note").textContent = (data.group !== "Default" ? "group: " + data.group + " · " : "") +
+      (data.filter ? "filter: " + data.filter : "no filter") +
       " · " + data.processed + " scanned" + (data.truncated ? " · showing the first " + data.count : "");
     document.body.dataset.loaded = "traces";
     return "ok";
@@ -123,5 +124,6 @@
     });
   }
   XC.bindRange(submit);
+  XC.bindGroups(submit);
   poll.run();
 })();
