@@ -24,6 +24,7 @@ from infra.local.embedded_aws import FAKE_CREDENTIALS, LocalAws, LocalAwsResourc
 from infra.local.faults.proxy import FaultProxy
 from infra.local.log_shipper import LogShipper
 from infra.local.processes import ManagedProcess
+from infra.local.xray_groups import ensure_failed_signups_group
 from loadgen.cli import LOCUSTFILE, PACKAGE_ROOT
 from xray_local.console import console_blueprint
 from xray_local.server import XRayServer
@@ -169,6 +170,8 @@ class LocalStack:
             blueprints=(console_blueprint(),),
             allowed_hosts=c.allowed_hosts,
         ).start()
+        # The console's group of failed signups (kept in the store: created on the first start).
+        ensure_failed_signups_group(self.xray, c.region)
         # moto listens on a private port; the AWS endpoint people and the app use is the proxy.
         self.aws = LocalAws(host=c.host, port=0, region=c.region)
         self.resources = self.aws.start(front_port=c.aws_port, allowed_hosts=c.allowed_hosts)
