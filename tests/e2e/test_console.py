@@ -7,11 +7,15 @@ request) arrives in about a second. The test presses Start on the signup page, w
 then follows the trace console from the service map to the ConditionalCheckFailedException, and
 writes the screenshots docs/console.md shows, each checked as the picture this run took
 (tests/support/screenshots.py), so the test cannot pass on the committed files alone.
+
+The story runs once per tracer (TRACER=xray-sdk, TRACER=opentelemetry), with the same steps; only
+the DynamoDB subsegment's name differs (`dynamodb` from the X-Ray SDK, `DynamoDB` from OTLP spans).
+The docs' screenshots come from the X-Ray SDK run; the OpenTelemetry run writes only its map,
+service-map-opentelemetry.png, which the README shows beside the first.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
@@ -21,7 +25,8 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from infra.local.stack import LocalStack, StackConfig
+from infra.local.stack import LocalStack
+from tests.support.local_stack import running_stack
 from tests.support.net import free_port
 from tests.support.screenshots import save_screenshot
 from xray_local.console import ApiTarget, create_console_app
@@ -29,28 +34,43 @@ from xray_local.server import XRayServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    previous = os.environ.get("LOADGEN_RATE_SCALE")
-    os.environ["LOADGEN_RATE_SCALE"] = "60"  # reaches Locust through the stack's environment
-    config = StackConfig(
-        app_port=free_port(),
-        aws_port=free_port(),
-        xray_port=free_port(),
-        locust_port=free_port(),
-        data_dir=tmp_path_factory.mktemp("stack"),
-        workers=1,
-    )
-    stack = LocalStack(config)
-    try:
-        stack.start()
-        yield stack
-    finally:
-        stack.stop()
-        if previous is None:
-            os.environ.pop("LOADGEN_RATE_SCALE", None)
-        else:
-            os.environ["LOADGEN_RATE_SCALE"] = previous
+#: The page's story under each tracer: aws-xray-sdk's segments over UDP, OpenTelemetry's spans
+#: over OTLP/HTTP (the local X-Ray turns them into segment documents on the same port).
+TRACERS = ("xray-sdk", "opentelemetry")
+#: The DynamoDB subsegment's name as each tracer writes it: the X-Ray SDK's botocore patch names
+#: calls after the client (`dynamodb`); spans from OTLP are named after `rpc.service`.
+DYNAMODB_SUBSEGMENT = {"xray-sdk": "dynamodb", "opentelemetry": "DynamoDB"}
+#: The docs' screenshots come from the X-Ray SDK run; the OpenTelemetry run adds only its map.
+SCREENSHOTS = {
+    "xray-sdk": {
+        "map": "service-map.png",
+        "list": "trace-list.png",
+        "timeline": "trace-timeline.png",
+    },
+    "opentelemetry": {"map": "service-map-opentelemetry.png"},
+}
+
+
+def screenshot(page: Any, tracer: str, step: str, full_page: bool = False) -> None:
+    """Save this step's picture when the docs show it for `tracer`."""
+    name = SCREENSHOTS[tracer].get(step)
+    if name is not None:
+        save_screenshot(page, name, full_page=full_page)
+
+
+@pytest.fixture(scope="module", params=TRACERS)
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalStack]:
+    tracer = request.param
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("LOADGEN_RATE_SCALE", "60")  # reaches Locust through the stack's environment
+        env.setenv("OTEL_BSP_SCHEDULE_DELAY", "200")  # spans in the console within 0.2 s
+        # running_stack resets moto's process-wide state: one stack per tracer, one at a time.
+        with running_stack(
+            tmp_path_factory.mktemp(f"stack-{tracer}"), workers=1, tracer=tracer
+        ) as stack:
+            yield stack
 
 
 class Watch:
@@ -93,6 +113,7 @@ def test_start_on_the_signup_page_then_follow_the_duplicate_to_its_exception(
 ) -> None:
     c = stack.config
     watch = Watch(page)
+    dynamodb = DYNAMODB_SUBSEGMENT[c.tracer]
 
     # 1. Start on the signup page; wait for a guaranteed duplicate, then stop.
     page.goto(c.app_url + "/")
@@ -128,7 +149,7 @@ def test_start_on_the_signup_page_then_follow_the_duplicate_to_its_exception(
     assert page.locator("#node-histogram .bar").count() >= 1
     traces_href = panel.locator("#node-traces").get_attribute("href")
     assert "AWS%3A%3ADynamoDB%3A%3ATable" in traces_href or "AWS::DynamoDB::Table" in traces_href
-    save_screenshot(page, "service-map.png")
+    screenshot(page, c.tracer, "map")
 
     # 3. The node's link lists its traces; then an invalid filter, then http.status = 409.
     panel.locator("#node-traces").click()
@@ -150,12 +171,12 @@ def test_start_on_the_signup_page_then_follow_the_duplicate_to_its_exception(
     page.click("th[data-sort=response_time] button")
     times = [float(t.split()[0]) for t in page.locator("td.num").all_inner_texts()]
     assert times == sorted(times, reverse=True)
-    save_screenshot(page, "trace-list.png")
+    screenshot(page, c.tracer, "list")
 
     # 4. The trace: the DynamoDB subsegment with its 400 and ConditionalCheckFailedException.
     page.locator("a.trace-link").first.click()
     page.wait_for_selector("body[data-loaded=trace]")
-    put = page.locator(".tl-row[data-name=dynamodb]")
+    put = page.locator(f".tl-row[data-name={dynamodb}]")
     assert put.get_attribute("data-status") == "400"
     assert "ConditionalCheckFailedException" in put.text_content()
     put.click()
@@ -164,7 +185,7 @@ def test_start_on_the_signup_page_then_follow_the_duplicate_to_its_exception(
     for expected in ("PutItem", table, "ConditionalCheckFailedException", "remote: yes", "400"):
         assert expected in text, expected
     assert page.locator(".tl-row[data-name=signup-app]").get_attribute("data-status") == "409"
-    save_screenshot(page, "trace-timeline.png", full_page=True)
+    screenshot(page, c.tracer, "timeline", full_page=True)
     page.click("#raw summary")
     assert "ConditionalCheckFailedException" in page.locator("#raw-json").inner_text()
     assert watch.problems == []
