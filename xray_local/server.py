@@ -35,6 +35,9 @@ __all__ = ["XRayServer", "create_app"]
 
 log = logging.getLogger("xray_local")
 
+#: Documents queued for the UDP writer above which the background indexer waits (storing first).
+_WRITER_BUSY = 1000
+
 
 def create_app(
     context: ApiContext, blueprints: tuple[Blueprint, ...] = (), logs: LogStore | None = None
@@ -155,6 +158,7 @@ class XRayServer:
         self.port = receiver.port
         self._guard.policy = HostPolicy.loopback(self.port, self.allowed_hosts)
         receiver.start()
+        self.indexer.busy = lambda: receiver.queued() > _WRITER_BUSY
         self.indexer.start()
         self._threads = [
             threading.Thread(

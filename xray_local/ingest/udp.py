@@ -110,6 +110,10 @@ class UdpReceiver:
             self._threads[1].join(timeout=30)
         self._sock.close()
 
+    def queued(self) -> int:
+        """Documents received and not yet handed to the store."""
+        return self._queue.qsize()
+
     def flush(self, timeout: float = 5.0) -> None:
         """Wait until every queued document is in the store (tests, shutdown)."""
         marker = _Flush()

@@ -21,7 +21,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from xray_local.query.filters.sql import sql_safe
@@ -183,14 +183,19 @@ class IndexWorker:
 
     It wakes when a write leaves traces pending (`Store.dirty`), waits `settle` seconds so that
     the other documents of the same traces can arrive (each trace is derived once per batch),
-    then derives batches of up to `batch` traces until none is pending. `stop()` ends the thread
-    and derives what is left (the writers have stopped by then), for a few seconds at most."""
+    then derives batches of up to `batch` traces until none is pending. Storing comes first: while
+    `busy()` says the writer has documents queued, the indexer waits (it would otherwise take the
+    writer's share of the interpreter, and a writer behind is where UDP loses data); the backlog
+    is caught up when the burst is over. `stop()` ends the thread and derives what is left (the
+    writers have stopped by then), for a few seconds at most."""
 
-    def __init__(self, store: Store, batch: int = 500, settle: float = 0.05) -> None:
+    def __init__(self, store: Store, batch: int = 200, settle: float = 0.05) -> None:
         ensure_indexed(store)
         self.store = store
         self.batch = batch
         self.settle = settle
+        #: True while storing is behind (the server wires in the UDP writer's queue).
+        self.busy: Callable[[], bool] = lambda: False
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="xray-indexer", daemon=True)
 
@@ -230,6 +235,8 @@ class IndexWorker:
                 continue
             dirty.clear()
             while not self._stopping.is_set():
+                while self.busy() and not self._stopping.wait(0.01):
+                    pass
                 try:
                     if not self.store.index_pending(self.batch):
                         break
