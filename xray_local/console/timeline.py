@@ -2,7 +2,9 @@
 
 Segments of a trace arrive as separate documents; a downstream service's segment belongs under the
 subsegment that called it (its `parent_id`). Rows come out depth-first in start order, each with
-its times, outcome and the details the side panel shows, so the page only scales and paints.
+its times, outcome and the details the side panel shows, so the page only scales and paints. The
+outcome is read status first (as the map counts it); the flags the SDK sent are shown as they came
+(`flags_as_sent`), since they may say otherwise.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 from xray_local.console.tracelist import outcome
 
-__all__ = ["timeline_json"]
+__all__ = ["flags_as_sent", "timeline_json"]
 
 _DETAIL_KEYS = (
     "name",
@@ -27,6 +29,19 @@ _DETAIL_KEYS = (
     "service",
     "precursor_ids",
 )
+
+
+_FLAGS = ("error", "fault", "throttle")
+
+
+def flags_as_sent(doc: dict[str, Any], status: int | None) -> str:
+    """The flags the SDK wrote, for the details panel: "error, fault", or "none". When the status
+    says otherwise (an SDK marks a DynamoDB 400 `fault` too), the note says which one counts."""
+    sent = [k for k in _FLAGS if doc.get(k) is True]
+    text = ", ".join(sent) or "none"
+    if status is not None and 400 <= status < 500 and "fault" in sent:
+        text += f" (status {status} counts as an error, not a fault)"
+    return text
 
 
 def _status(doc: dict[str, Any]) -> int | None:
@@ -117,7 +132,8 @@ def timeline_json(trace: dict[str, Any]) -> dict[str, Any]:
                     error=bool(doc.get("error")),
                     throttle=bool(doc.get("throttle")),
                 ),
-                "flags": {k: bool(doc.get(k)) for k in ("error", "fault", "throttle")},
+                "flags": {k: bool(doc.get(k)) for k in _FLAGS},
+                "flags_as_sent": flags_as_sent(doc, status),
                 "details": {k: doc[k] for k in _DETAIL_KEYS if k in doc},
                 "exceptions": _exceptions(doc, exceptions),
             }

@@ -9,7 +9,9 @@ FaultStatistics) and the flags only when no failing status was recorded keeps th
 The outcome of a call, as the filter language documents its keywords:
 - `ok`: a 2xx response status; a call with no status is ok when it carries none of the flags;
 - `error`: a 4xx status, 429 included (a throttle is a client error: ErrorStatistics counts it);
-- `throttle`: 429; `fault`: 5xx.
+- `throttle`: 429, or a 4xx the SDK flagged `throttle` (DynamoDB and others answer a throttled
+  request with 400 ProvisionedThroughputExceededException; the Go and Java SDKs flag it);
+- `fault`: 5xx.
 A 1xx / 3xx status is none of them.
 """
 
@@ -56,10 +58,10 @@ def outcome(doc: dict[str, Any]) -> tuple[bool, bool, bool]:
     """(error, throttle, fault), mutually exclusive: the status decides, else the flags."""
     status = http_status(doc)
     if status is not None and status >= 400:
-        if status == 429:
-            return False, True, False
         if status >= 500:
             return False, False, True
+        if status == 429 or doc.get("throttle") is True:  # DynamoDB throttles answer 400
+            return False, True, False
         return True, False, False
     if doc.get("fault") is True:
         return False, False, True

@@ -100,7 +100,7 @@
       ["Duration", row.end === null ? "in progress" : XC.fmt.ms(row.end - row.start)],
       ["Status", row.status],
       ["Outcome", row.outcome],
-      ["Flags", Object.keys(row.flags).filter((k) => row.flags[k]).join(", ") || "none"],
+      ["Flags as sent", row.flags_as_sent],
     ]);
     const aws = d.aws || {};
     const known = ["operation", "table_name", "topic_arn", "region", "request_id", "queue_url", "resource_names"];
