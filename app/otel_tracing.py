@@ -32,9 +32,11 @@ process that only ever built OpenTelemetry apps the X-Ray SDK does nothing at al
 
 from __future__ import annotations
 
+import json
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, Response, current_app, g, has_app_context, request
@@ -44,7 +46,7 @@ from opentelemetry.instrumentation.flask import FlaskInstrumentor
 from opentelemetry.propagate import set_global_textmap
 from opentelemetry.propagators.aws import AwsXRayPropagator
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.trace import NoOpTracer, Span, Tracer
+from opentelemetry.trace import NoOpTracer, Span, SpanKind, Tracer
 from opentelemetry.trace import TracerProvider as ApiTracerProvider
 from opentelemetry.util.types import Attributes
 
@@ -57,10 +59,12 @@ from app.xray_tracing import quiet_while_patched
 __all__ = [
     "ANNOTATIONS",
     "EXTENSION",
+    "add_metadata",
     "annotate",
     "init_otel_tracing",
     "latest_subsegment_id",
     "shutdown_tracing",
+    "traced_step",
     "xray_trace_id",
 ]
 
@@ -212,3 +216,26 @@ def annotate(values: Mapping[str, str | int | float | bool]) -> None:
 def latest_subsegment_id(name: str) -> str | None:
     """The id (16 hex) of the request's latest sampled AWS call span to service `name`."""
     return latest_call_id(name)
+
+
+def add_metadata(namespace: str, key: str, value: Any) -> None:
+    """Non-indexed detail on the server span: an attribute `NAMESPACE.KEY` that
+    `aws.xray.annotations` does not list, which X-Ray keeps as metadata. Attribute values are
+    scalars or lists of them, so a mapping travels as JSON text."""
+    span: Span | None = g.get("otel_server_span")
+    if span is None or not span.is_recording():
+        return
+    scalar = isinstance(value, str | bool | int | float)
+    span.set_attribute(f"{namespace}.{key}", value if scalar else json.dumps(value, sort_keys=True))
+
+
+@contextmanager
+def traced_step(name: str) -> Iterator[None]:
+    """An internal span (X-Ray: a local subsegment) around the block, in the request's trace."""
+    provider = _serving_provider()
+    span: Span | None = g.get("otel_server_span")
+    if provider is None or span is None or not span.is_recording():
+        yield
+        return
+    with provider.get_tracer(__name__).start_as_current_span(name, kind=SpanKind.INTERNAL):
+        yield

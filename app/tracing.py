@@ -22,6 +22,9 @@ The neutral parts:
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from flask import Flask, current_app, has_app_context
 
@@ -34,12 +37,15 @@ from app.xray_tracing import (
     process_tracing,
     recorder_options,
 )
+from app.xray_tracing import add_metadata as xray_add_metadata
 from app.xray_tracing import annotate as xray_annotate
 from app.xray_tracing import latest_subsegment_id as xray_latest_subsegment_id
+from app.xray_tracing import traced_step as xray_traced_step
 
 __all__ = [
     "MAX_TRACE_BACK",
     "ProcessTracing",
+    "add_metadata",
     "annotate",
     "configure_process_tracing",
     "init_app_tracing",
@@ -47,6 +53,7 @@ __all__ = [
     "process_tracing",
     "recorder_options",
     "shutdown_tracing",
+    "traced_step",
     "tracer_label",
 ]
 
@@ -111,6 +118,38 @@ def latest_subsegment_id(name: str) -> str | None:
 
         return otel_latest(name)
     return None
+
+
+def add_metadata(key: str, value: Any, namespace: str = "signup") -> None:
+    """Detail for whoever reads the trace, not for searching: X-Ray keeps metadata unindexed.
+
+    Annotations (`annotate`) are what filter expressions find; metadata holds what explains a
+    trace once it is open (how the request came in, what the budget was). Never personal data.
+    """
+    tracer = _tracer()
+    if tracer == "xray-sdk":
+        xray_add_metadata(namespace, key, value)
+    elif tracer == "opentelemetry":
+        from app.otel_tracing import add_metadata as otel_add_metadata
+
+        otel_add_metadata(namespace, key, value)
+
+
+@contextmanager
+def traced_step(name: str) -> Iterator[None]:
+    """Time the app's own work inside the request's trace: a subsegment (X-Ray SDK) or an
+    internal span (OpenTelemetry) named `name`; nothing when the request is not traced."""
+    tracer = _tracer()
+    if tracer == "xray-sdk":
+        with xray_traced_step(name):
+            yield
+    elif tracer == "opentelemetry":
+        from app.otel_tracing import traced_step as otel_traced_step
+
+        with otel_traced_step(name):
+            yield
+    else:
+        yield
 
 
 def shutdown_tracing() -> None:

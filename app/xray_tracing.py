@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +50,7 @@ from app.sampling import untraced
 __all__ = [
     "MAX_TRACE_BACK",
     "ProcessTracing",
+    "add_metadata",
     "annotate",
     "configure_process_tracing",
     "init_xray_tracing",
@@ -55,6 +58,7 @@ __all__ = [
     "process_tracing",
     "quiet_while_patched",
     "recorder_options",
+    "traced_step",
 ]
 
 log = logging.getLogger(__name__)
@@ -243,3 +247,22 @@ def latest_subsegment_id(name: str) -> str | None:
             value = subsegment.id
             return value if isinstance(value, str) else None
     return None
+
+
+def add_metadata(namespace: str, key: str, value: Any) -> None:
+    """Non-indexed detail on the request's segment: shown in the trace, never searchable."""
+    segment = _request_segment()
+    if segment is None or not getattr(segment, "sampled", False):
+        return
+    segment.put_metadata(key, value, namespace)
+
+
+@contextmanager
+def traced_step(name: str) -> Iterator[None]:
+    """A local subsegment (no namespace: the app's own work, not a call) around the block."""
+    segment = _request_segment()
+    if segment is None or not getattr(segment, "sampled", False):
+        yield
+        return
+    with xray_recorder.in_subsegment(name):
+        yield
