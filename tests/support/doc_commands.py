@@ -1,4 +1,5 @@
-"""The `aws ...` and `eb ...` command lines written in the docs' shell code blocks.
+"""The command lines written in the docs' shell code blocks: `aws ...` and `eb ...` by default,
+or any other tools named (`xray-signup`, `make`, `python`: tests/test_docs_links.py).
 
 Why: a person copies these lines into a terminal, so each must be one the tool accepts; the test
 hands each to the tool's own argument parser. A shell line is turned into the argv the tool would
@@ -16,9 +17,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DocCommand", "commands_in", "commands_in_docs"]
+__all__ = ["LOCAL_TOOLS", "TOOLS", "DocCommand", "commands_in", "commands_in_docs", "shell_blocks"]
 
 TOOLS = ("aws", "eb")
+#: The project's own commands, as the docs write them (a `.venv/bin/` prefix is the same tool).
+LOCAL_TOOLS = ("xray-signup", "make", "python", "python3")
 
 #: Shell variables the docs use, with the values they hold in the guide.
 VARIABLES = {
@@ -34,6 +37,7 @@ PLACEHOLDERS = {
     "account id": "123456789012",
     "environment-name": "xray-signup-dev",
     "cname": "xray-signup-dev.eba-abcd1234.us-east-1.elasticbeanstalk.com",
+    "this repository": "https://example.com/xray-signup.git",
 }
 
 #: A time in seconds, for `$(date +%s)` and arithmetic on it.
@@ -45,7 +49,11 @@ _OPERATORS = {";", "&&", "||", "|", "&", "(", ")"}
 _ASSIGNMENT = re.compile(r"^[A-Za-z_]\w*=")
 _VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_]\w*)\}|(?P<plain>[A-Za-z_]\w*))")
 _PLACEHOLDER = re.compile(r"<(?P<name>[a-z][a-z0-9 _-]*)>")
-_MENTIONS_TOOL = re.compile(r"(?:^|[\s;&|(])(?:aws|eb)(?:\s|$)")
+
+
+def _mentions(tools: tuple[str, ...]) -> re.Pattern[str]:
+    names = "|".join(re.escape(tool) for tool in tools)
+    return re.compile(rf"(?:^|[\s;&|(])(?:\.venv/bin/)?(?:{names})(?:\s|$)")
 
 
 @dataclass(frozen=True)
@@ -108,17 +116,23 @@ def _closing_paren(text: str, opening: int) -> int:
     raise ValueError(f"unbalanced parentheses in {text!r}")
 
 
-def _substitution(body: str, inner: list[str]) -> str:
+def _tool(word: str, tools: tuple[str, ...]) -> str | None:
+    """The tool a command word names, if one of `tools` (`.venv/bin/make` is `make`)."""
+    name = word.removeprefix(".venv/bin/")
+    return name if name in tools else None
+
+
+def _substitution(body: str, inner: list[str], tools: tuple[str, ...] = TOOLS) -> str:
     """The value a `$(...)` stands for; a tool command inside is kept in `inner`."""
     if body.startswith("(") or body.split()[:1] == ["date"]:
         return EPOCH
-    if body.split()[:1] and body.split()[0] in TOOLS:
+    if body.split()[:1] and _tool(body.split()[0], tools):
         inner.append(body)
         return "output-of-command"
     raise ValueError(f"no plausible value for $({body}): add one to tests/support/doc_commands.py")
 
 
-def _expand(line: str) -> tuple[str, list[str]]:
+def _expand(line: str, tools: tuple[str, ...] = TOOLS) -> tuple[str, list[str]]:
     """The line with substitutions made and comments dropped, and the commands in `$(...)`."""
     out: list[str] = []
     inner: list[str] = []
@@ -141,7 +155,7 @@ def _expand(line: str) -> tuple[str, list[str]]:
             break
         elif line.startswith("$(", index):
             end = _closing_paren(line, index + 1)
-            out.append(_substitution(line[index + 2 : end].strip(), inner))
+            out.append(_substitution(line[index + 2 : end].strip(), inner, tools))
             index = end + 1
             continue
         elif (variable := _VARIABLE.match(line, index)) is not None:
@@ -162,11 +176,13 @@ def _expand(line: str) -> tuple[str, list[str]]:
     return "".join(out), inner
 
 
-def commands_in(line: str, source: str = "") -> Iterator[DocCommand]:
-    """Every `aws`/`eb` command in one logical shell line, those inside `$(...)` included."""
-    expanded, inner = _expand(line)
+def commands_in(
+    line: str, source: str = "", tools: tuple[str, ...] = TOOLS
+) -> Iterator[DocCommand]:
+    """Every command of `tools` in one logical shell line, those inside `$(...)` included."""
+    expanded, inner = _expand(line, tools)
     for body in inner:
-        yield from commands_in(body, source)
+        yield from commands_in(body, source, tools)
     lexer = shlex.shlex(expanded, posix=True, punctuation_chars=True)
     lexer.whitespace_split = True
     lexer.commenters = ""
@@ -177,17 +193,21 @@ def commands_in(line: str, source: str = "") -> Iterator[DocCommand]:
             continue
         while words and _ASSIGNMENT.match(words[0]):
             words.pop(0)
-        if words and words[0] in TOOLS:
-            yield DocCommand(words[0], tuple(words[1:]), source)
+        tool = _tool(words[0], tools) if words else None
+        if tool:
+            yield DocCommand(tool, tuple(words[1:]), source)
         words = []
 
 
-def commands_in_docs(paths: list[Path], root: Path) -> list[DocCommand]:
-    """Every `aws`/`eb` command in the shell code blocks of `paths`, in document order."""
+def commands_in_docs(
+    paths: list[Path], root: Path, tools: tuple[str, ...] = TOOLS
+) -> list[DocCommand]:
+    """Every command of `tools` in the shell code blocks of `paths`, in document order."""
+    mentions = _mentions(tools)
     found: list[DocCommand] = []
     for path in paths:
         for first, block in shell_blocks(path):
             for number, line in _logical_lines(block, first):
-                if _MENTIONS_TOOL.search(line):
-                    found += commands_in(line, f"{path.relative_to(root)}:{number}")
+                if mentions.search(line):
+                    found += commands_in(line, f"{path.relative_to(root)}:{number}", tools)
     return found
