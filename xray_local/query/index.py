@@ -37,7 +37,7 @@ __all__ = ["IndexWorker", "TraceIndexer", "ensure_indexed", "facts_of"]
 log = logging.getLogger(__name__)
 
 #: Bump when what is derived changes: a store indexed by another version is re-derived on attach.
-VERSION = "facts-2"  # 2: graph shares packed (store/cells.py)
+VERSION = "facts-3"  # 2: graph shares packed (store/cells.py); 3: ok/error by status, durations
 _EXACT_INT = 2**53
 
 
