@@ -42,7 +42,8 @@ def test_the_trace_story(stack: tuple[str, SignupResources, DaemonListener]) -> 
     assert (created.status_code, duplicate.status_code) == (201, 409)
 
     ok = traced(daemon, created.headers["X-Amzn-Trace-Id"])
-    put, publish, mark = ok["subsegments"]
+    validate, put, publish, mark = ok["subsegments"]
+    assert (validate["name"], validate["namespace"]) == ("validate", "local")
     assert (put["name"], put["namespace"], put["aws"]["operation"]) == (
         "dynamodb",
         "aws",
@@ -59,7 +60,7 @@ def test_the_trace_story(stack: tuple[str, SignupResources, DaemonListener]) -> 
     dup = traced(daemon, duplicate.headers["X-Amzn-Trace-Id"])
     assert dup["http"]["response"]["status"] == 409
     assert dup["error"] is True
-    (failed_put,) = dup["subsegments"]
+    _validate, failed_put = dup["subsegments"]
     assert failed_put["http"]["response"]["status"] == 400
     exception = failed_put["cause"]["exceptions"][0]
     assert exception["type"] == "ConditionalCheckFailedException"

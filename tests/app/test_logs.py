@@ -59,7 +59,8 @@ def test_each_request_writes_its_own_lines(
     docs = daemon.wait_for(lambda d: sum(1 for x in d if "http" in x) >= 3)
     segment = next(d for d in docs if d["trace_id"] == root(duplicate))
     assert put["segment_id"] == segment["id"]
-    assert put["subsegment_id"] == segment["subsegments"][0]["id"]
+    dynamodb = next(s for s in segment["subsegments"] if s["name"] == "dynamodb")
+    assert put["subsegment_id"] == dynamodb["id"]
 
     assert len(by_trace) == 3
     assert all(line["time"].endswith("+00:00") for line in logged)

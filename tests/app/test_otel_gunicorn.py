@@ -82,7 +82,11 @@ def test_every_workers_spans_arrive(receiver: OtlpSink, mode: str) -> None:
     signups = [s for s in servers(receiver) if s.attributes["http.method"] == "POST"]
     assert sorted(s.attributes["http.status_code"] for s in signups) == [201, 409]
     (duplicate,) = [s for s in signups if s.attributes["http.status_code"] == 409]
-    (put,) = [s for s in receiver.snapshot() if s.span.parent_span_id == duplicate.span.span_id]
+    (validate, put) = sorted(
+        (s for s in receiver.snapshot() if s.span.parent_span_id == duplicate.span.span_id),
+        key=lambda s: s.span.start_time_unix_nano,
+    )
+    assert validate.span.name == "validate"
     assert put.attributes["rpc.service"] == "DynamoDB" and put.attributes["http.status_code"] == 400
     (event,) = put.span.events
     assert {a.key: any_value(a.value) for a in event.attributes}["exception.type"].endswith(
@@ -100,4 +104,5 @@ def test_a_stopping_worker_sends_the_spans_it_holds(receiver: OtlpSink, mode: st
         assert receiver.snapshot() == []
     # gunicorn has exited (SIGTERM, then waited for): its workers flushed on the way out.
     assert len(servers(receiver)) == 7
-    assert receiver.span_count() == 7 + 3  # and the signup's PutItem, Publish, UpdateItem
+    # and the signup's validate step, PutItem, Publish, UpdateItem
+    assert receiver.span_count() == 7 + 4

@@ -188,7 +188,7 @@ def test_each_opentelemetry_app_traces_to_its_own_provider(
     one, two = exporters.built
     assert {s.name for s in one.get_finished_spans()} == {"signup-app"}
     assert {s.resource.attributes["service.name"] for s in two.get_finished_spans()} == {"second"}
-    assert len(two.get_finished_spans()) == 4  # the request, PutItem, Publish, UpdateItem
+    assert len(two.get_finished_spans()) == 5  # the request, validate, PutItem, Publish, UpdateItem
     (request,) = [s for s in two.get_finished_spans() if s.kind is SpanKind.SERVER]
     carried = message_attributes(aws)[HEADER]["Value"]  # the Publish span's, for subscribers
     assert carried.startswith(f"Root={xray_trace_id(request.context.trace_id)};Parent=")
@@ -203,7 +203,8 @@ def test_an_xray_app_after_an_opentelemetry_app_traces_as_if_alone(
     (exported,) = exporters.built
     assert [s.kind for s in exported.get_finished_spans()] == [SpanKind.SERVER]  # the GET only
     (segment,) = [d for d in daemon.wait_for(requests_seen) if d.get("http", {}).get("response")]
-    assert [s["name"] for s in segment["subsegments"]] == ["dynamodb", "sns", "dynamodb"]
+    names = [s["name"] for s in segment["subsegments"]]
+    assert names == ["validate", "dynamodb", "sns", "dynamodb"]
     # botocore's instrumentation left the X-Ray app's calls alone (an OpenTelemetry app's
     # Publish carries its trace context as a message attribute: see the test above)
     assert HEADER not in message_attributes(aws)

@@ -53,7 +53,9 @@ def calls(exporter: InMemorySpanExporter, server: ReadableSpan) -> list[Readable
     children = [
         s
         for s in exporter.get_finished_spans()
-        if s.parent is not None and s.parent.span_id == server.context.span_id
+        if s.parent is not None
+        and s.parent.span_id == server.context.span_id
+        and s.kind is not SpanKind.INTERNAL  # the app's own steps are not calls
     ]
     return sorted(children, key=lambda s: s.start_time or 0)
 
@@ -128,6 +130,8 @@ def test_invalid_input_is_annotated(
     assert attrs(server)["aws.xray.annotations"] == ("outcome",)
     assert attrs(server)["outcome"] == "invalid"
     assert calls(exporter, server) == []
+    (validate,) = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.INTERNAL]
+    assert validate.name == "validate" and validate.status.status_code is not StatusCode.ERROR
 
 
 def test_an_incoming_trace_header_is_continued(

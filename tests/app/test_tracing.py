@@ -48,16 +48,24 @@ def test_created_and_duplicate_segments(
         "outcome": "created",
         "notified": True,
     }
-    assert [s["name"] for s in created["subsegments"]] == ["dynamodb", "sns", "dynamodb"]
-    assert created["subsegments"][0]["aws"]["operation"] == "PutItem"
-    assert created["subsegments"][0]["aws"]["table_name"] == aws.table_name
-    assert created["subsegments"][1]["aws"]["topic_arn"] == aws.topic_arn
-    assert created["subsegments"][2]["aws"]["operation"] == "UpdateItem"
+    names = [s["name"] for s in created["subsegments"]]
+    assert names == ["validate", "dynamodb", "sns", "dynamodb"]
+    assert created["subsegments"][0]["namespace"] == "local"  # the app's own step, no node
+    assert created["subsegments"][1]["aws"]["operation"] == "PutItem"
+    assert created["subsegments"][1]["aws"]["table_name"] == aws.table_name
+    assert created["subsegments"][2]["aws"]["topic_arn"] == aws.topic_arn
+    assert created["subsegments"][3]["aws"]["operation"] == "UpdateItem"
+    assert created["metadata"]["signup"]["request"] == {
+        "body": "form",
+        "idempotency_key_sent": False,
+        "deadline_seconds": 5.0,
+    }
 
     assert duplicate["http"]["response"]["status"] == 409
     assert duplicate["error"] is True and "fault" not in duplicate
     assert duplicate["annotations"]["outcome"] == "duplicate"
-    (put,) = duplicate["subsegments"]
+    validate, put = duplicate["subsegments"]
+    assert validate["name"] == "validate"
     assert put["http"]["response"]["status"] == 400
     exception = put["cause"]["exceptions"][0]
     assert exception["type"] == "ConditionalCheckFailedException"
@@ -68,7 +76,8 @@ def test_invalid_input_is_annotated(client: FlaskClient, daemon: DaemonListener)
     assert client.post("/signup", data={**FORM, "theme": "nope"}).status_code == 400
     (segment,) = segments_with_status(daemon, 1)
     assert segment["annotations"] == {"outcome": "invalid"}
-    assert "subsegments" not in segment
+    (validate,) = segment["subsegments"]  # refused in validation: no AWS call
+    assert validate["name"] == "validate" and "fault" not in validate  # a 400 is an answer
 
 
 def test_documents_validate_and_never_hold_the_email(

@@ -339,7 +339,8 @@ def test_a_duplicate_shows_the_dynamodb_400_and_its_exception(stories: dict[str,
             assert exception["remote"] is True, tracer
             assert "ConditionalCheckFailedException" in exception["message"], tracer
             # answered without a notification: no SNS call
-            assert [s["name"].lower() for s in segment["subsegments"]] == ["dynamodb"], tracer
+            names = [s["name"].lower() for s in segment["subsegments"]]
+            assert names == ["validate", "dynamodb"], tracer
 
 
 def test_the_annotations_find_the_same_traces(stories: dict[str, Story]) -> None:

@@ -217,7 +217,8 @@ def test_trace_shows_the_dynamodb_400_and_the_exception(console: Http, run: Sign
         "status": 409,
         "outcome": "error",
     }
-    root, put = trace["rows"]
+    root, validate, put = trace["rows"]
+    assert (validate["name"], validate["depth"]) == ("validate", 1)  # the app's own step
     assert (root["name"], root["depth"], root["segment"], root["status"]) == (
         "signup-app",
         0,
@@ -250,12 +251,13 @@ def test_created_trace_has_put_then_publish(console: Http, run: SignupRun) -> No
     names = [(r["name"], r["status"], r["outcome"]) for r in trace["rows"]]
     assert names == [
         ("signup-app", 201, "ok"),
+        ("validate", None, "ok"),  # the app's own step (a local subsegment)
         ("dynamodb", 200, "ok"),
         ("sns", 200, "ok"),
         ("dynamodb", 200, "ok"),  # the item records that its notification went out
     ]
-    assert trace["rows"][2]["details"]["aws"]["topic_arn"] == run.topic_arn
-    assert trace["rows"][3]["details"]["aws"]["operation"] == "UpdateItem"
+    assert trace["rows"][3]["details"]["aws"]["topic_arn"] == run.topic_arn
+    assert trace["rows"][4]["details"]["aws"]["operation"] == "UpdateItem"
 
 
 def test_unknown_and_malformed_trace_ids(console: Http) -> None:
