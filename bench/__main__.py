@@ -19,6 +19,7 @@ from bench.report import main as report
 BENCHMARKS = [
     "xray_ingest",
     "xray_query",
+    "xray_console",
     "loadgen_pacing",
     "signup_aws_calls",
     "signup_cpu",

@@ -78,6 +78,22 @@ def spread(values: list[float]) -> dict[str, float]:
     }
 
 
+def row(
+    figure: str,
+    values: list[float],
+    unit: str,
+    target: str | None = None,
+    holds: bool | None = None,
+) -> dict[str, Any]:
+    """A report row: the figure's spread over rounds, and its target and verdict if it has one."""
+    s = spread(values)
+    out: dict[str, Any] = {"figure": figure, "unit": unit,
+                           **{k: s[k] for k in ("min", "median", "max")}}  # fmt: skip
+    if target is not None:
+        out |= {"target": target, "holds": holds}
+    return out
+
+
 def write_results(name: str, figures: dict[str, Any]) -> None:
     """Record the figures (bench/_results.py) and print the whole file."""
     print(json.dumps(record(name, {"figures": figures}), indent=2))
