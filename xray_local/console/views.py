@@ -29,8 +29,11 @@ __all__ = ["CONTENT_SECURITY_POLICY", "DEFAULT_WINDOW", "console_blueprint"]
 
 #: The default time range: the last five minutes, like the X-Ray console.
 DEFAULT_WINDOW = 300.0
-#: GetTraceSummaries pages read per query (AWS pages hold up to ~100 summaries).
-MAX_SUMMARY_PAGES = 10
+#: GetTraceSummaries pages read per query (AWS pages hold up to ~100 summaries). Five pages (the
+#: newest 500 traces; the list says when it shows only those, and a filter narrows it) keep the
+#: list drawn in under a second over 100,000 stored traces (bench/xray_console.py); ten took
+#: longer over the last hour.
+MAX_SUMMARY_PAGES = 5
 MAX_GRAPH_PAGES = 10
 TRACE_ID = re.compile(r"^1-[0-9a-f]{8}-[0-9a-f]{24}$")
 CONTENT_SECURITY_POLICY = (
