@@ -10,9 +10,17 @@ from typing import Any
 from bench._results import record
 
 
-def signup_doc(rng: random.Random, start: float, duplicate: bool, fault: bool) -> dict[str, Any]:
-    """A segment like the app's: PutItem (400 + cause for a duplicate), then Publish."""
+def signup_doc(
+    rng: random.Random, start: float, duplicate: bool, fault: str | None = None
+) -> dict[str, Any]:
+    """A segment like the app's: PutItem (400 + cause for a duplicate), then Publish.
+
+    `fault` names the call that answered 500: "dynamodb" (an outage of the table: nothing is
+    published, the app answers 503) or "sns" (the signup is stored, the app answers 500), so that
+    both `service("signups") { fault }` and `service("SNS") { fault }` find traces.
+    """
     trace_id = f"1-{int(start):08x}-{rng.getrandbits(96):024x}"
+    put_status = 400 if duplicate else (500 if fault == "dynamodb" else 200)
     put: dict[str, Any] = {
         "id": f"{rng.getrandbits(64):016x}",
         "name": "dynamodb",
@@ -20,11 +28,11 @@ def signup_doc(rng: random.Random, start: float, duplicate: bool, fault: bool) -
         "start_time": start + 0.001,
         "end_time": start + 0.011,
         "aws": {"operation": "PutItem", "table_name": "signups", "region": "us-east-1"},
-        "http": {"response": {"status": 400 if duplicate else 200}},
+        "http": {"response": {"status": put_status}},
     }
     subs = [put]
     if duplicate:
-        put.update(error=True, fault=True)
+        put.update(error=True, fault=True)  # as aws-xray-sdk flags a handled 4xx ClientError
         put["cause"] = {
             "exceptions": [
                 {
@@ -35,6 +43,8 @@ def signup_doc(rng: random.Random, start: float, duplicate: bool, fault: bool) -
                 }
             ]
         }
+    elif fault == "dynamodb":
+        put["fault"] = True
     else:
         subs.append(
             {
@@ -44,11 +54,11 @@ def signup_doc(rng: random.Random, start: float, duplicate: bool, fault: bool) -
                 "start_time": start + 0.012,
                 "end_time": start + 0.02,
                 "aws": {"operation": "Publish", "region": "us-east-1"},
-                "http": {"response": {"status": 500 if fault else 200}},
-                **({"fault": True} if fault else {}),
+                "http": {"response": {"status": 500 if fault == "sns" else 200}},
+                **({"fault": True} if fault == "sns" else {}),
             }
         )
-    status = 409 if duplicate else (500 if fault else 201)
+    status = 409 if duplicate else {"dynamodb": 503, "sns": 500}.get(fault or "", 201)
     doc: dict[str, Any] = {
         "id": f"{rng.getrandbits(64):016x}",
         "trace_id": trace_id,
@@ -59,7 +69,11 @@ def signup_doc(rng: random.Random, start: float, duplicate: bool, fault: bool) -
             "request": {"url": "http://127.0.0.1:8000/signup", "method": "POST"},
             "response": {"status": status},
         },
-        "annotations": {"outcome": "duplicate" if duplicate else "created"},
+        "annotations": {
+            "outcome": "duplicate"
+            if duplicate
+            else {"dynamodb": "unavailable", "sns": "created"}.get(fault or "", "created")
+        },
         "subsegments": subs,
     }
     if duplicate:

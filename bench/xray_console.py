@@ -4,8 +4,9 @@ A store of `--traces` signup traces at `--rate` a minute (as in xray_query: 100,
 minute is 16 h 40 min of history) is served by an XRayServer with the console. Headless Chromium
 (Debian's /usr/bin/chromium, driven by Playwright's Python package) opens the service map and the
 trace list, over the console's default range (the last 5 minutes) and over the last hour (the
-trace list then reads its 5 pages, 500 summaries: xray_local/console/views.py); a draw is timed from navigation until the
-page marks itself loaded (`body[data-loaded=graph]` / `traces`), target under a second, every round.
+trace list then reads its 5 pages, 500 summaries: xray_local/console/views.py); a draw is timed
+from navigation until the page marks itself loaded (`body[data-loaded=graph]` / `traces`), target
+under a second, every round.
 
 The hidden cost of the console is that it polls (the map every 10 s, the trace list every 15 s
 with auto-refresh on). GetTraceSummaries' first page (last hour, `http.status = 409`) is timed

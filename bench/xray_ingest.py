@@ -46,7 +46,7 @@ def send(port: int, rate: int, seconds: float, seed: int, result: Any) -> None:
     for i in range(0, total, per_slice):
         now = time.time()
         for j in range(i, min(total, i + per_slice)):
-            doc = signup_doc(rng, now, j % 10 == 0, False)
+            doc = signup_doc(rng, now, j % 10 == 0)
             sock.sendto(HEADER + json.dumps(doc).encode(), ("127.0.0.1", port))
         delay = t0 + (i + per_slice) / rate - time.perf_counter()
         if delay > 0:

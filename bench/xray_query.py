@@ -62,9 +62,11 @@ def generate(path: Path, traces: int, end: float, rate: float) -> dict[str, Any]
     for i in range(traces):
         start = end - (traces - 1 - i) * 60.0 / rate
         duplicate = rng.random() < 0.10
-        fault = not duplicate and rng.random() < 0.01
+        fault = None
+        if not duplicate and rng.random() < 0.01:  # 1 %: half a table outage, half SNS
+            fault = "dynamodb" if rng.random() < 0.5 else "sns"
         counts["duplicates"] += duplicate
-        counts["faults"] += fault
+        counts["faults"] += fault is not None
         if start >= end - WINDOW:
             counts["window_traces"] += 1
             counts["window_duplicates"] += duplicate
