@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.xray_local.test_filter_sql import KEEP, T0, stores
 from tests.xray_local.xl_docs import signup_segment
@@ -43,7 +44,8 @@ def old_graph(store: Store, start: float, end: float) -> list[dict[str, Any]]:
 
 
 def new_graph(store: Store, start: float, end: float) -> list[dict[str, Any]]:
-    services, _, _ = graph_between(store, start, end - 0.001)
+    services, first, last = graph_between(store, start, end)
+    assert (first, last) == (start, end)  # the window asked for, not widened
     return services
 
 
@@ -62,16 +64,34 @@ def test_retention_takes_traces_out_of_their_minutes(store: Store) -> None:
     assert _normal(new_graph(store, FIRST, LAST)) == _normal(old_graph(store, FIRST, LAST))
 
 
-def test_window_is_widened_to_whole_minutes() -> None:
+def test_a_window_counts_exactly_the_traces_starting_in_it() -> None:
+    """Whole minutes come from the cells, the parts at either end from the traces' shares."""
     store = Store(retention=KEEP)
     ensure_indexed(store)
     base = 60 * (T0 // 60)
-    store.put_many([signup_segment(start=base + s) for s in (5, 50, 70, 130)])
-    services, first, last = graph_between(store, base + 40, base + 65)
-    assert (first, last) == (base, base + 120)
-    app = next(s for s in services if s["Name"] == "signup-app")
-    assert app["SummaryStatistics"]["TotalCount"] == 3  # minute 0 whole, and minute 1
-    assert graph_between(store, base + 180, base + 200)[0] == []
+    store.put_many([signup_segment(start=base + s) for s in (5, 50, 70, 130, 185)])
+
+    def count(start: float, end: float) -> int:
+        services, first, last = graph_between(store, start, end)
+        assert (first, last) == (start, end)
+        app = [s for s in services if s["Name"] == "signup-app"]
+        return int(app[0]["SummaryStatistics"]["TotalCount"]) if app else 0
+
+    assert count(base + 40, base + 65) == 1  # inside one minute's edge: 50 only
+    assert count(base + 40, base + 190) == 4  # an edge, minutes 1-2 whole, an edge
+    assert count(base, base + 120) == 3  # 5, 50, 70; 130 is after
+    assert count(base + 50, base + 50) == 1  # both ends included
+    assert count(base + 190, base + 200) == 0
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stores(), st.floats(-90, 690), st.floats(0, 700))
+def test_any_window_equals_the_graph_of_its_traces(
+    store: Store, offset: float, length: float
+) -> None:
+    start = FIRST + offset
+    end = start + length
+    assert _normal(new_graph(store, start, end)) == _normal(old_graph(store, start, end))
 
 
 def test_a_late_document_moves_its_trace_to_its_new_minute() -> None:

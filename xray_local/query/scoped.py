@@ -14,6 +14,7 @@ expression; `Default` (and a group without a filter) holds every trace.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -23,7 +24,6 @@ from xray_local.query.filters.sql import compile_sql
 from xray_local.query.graph import GraphBuilder
 from xray_local.query.model import TraceView
 from xray_local.query.views import build_trace_view
-from xray_local.store.index import minute_of
 from xray_local.store.traces import Store
 
 __all__ = ["mentions_group", "matching_views", "resolve_groups", "scoped_graph"]
@@ -81,24 +81,14 @@ def matching_views(store: Store, start: float, end: float, expr: Expr) -> Iterat
         cursor = (last.start_time, last.trace_id)
 
 
-def minute_window(start: float, end: float) -> tuple[float, float] | None:
-    """[start, end] widened to whole minutes, as GetServiceGraph's window is (None: no minute)."""
-    first = minute_of(max(start, -1e15))
-    last = minute_of(min(end, 1e15))
-    if first is None or last is None:
-        return None
-    return first * 60.0, (last + 1) * 60.0
-
-
 def scoped_graph(
     store: Store, start: float, end: float, expr: Expr
 ) -> tuple[list[dict[str, Any]], float, float]:
-    """GetServiceGraph's `Services` over the traces `expr` accepts, in the minutes [start, end]
-    touches, and that window (as `search.graph_between` answers for all traces)."""
-    window = minute_window(start, end)
-    if window is None:
+    """GetServiceGraph's `Services` over the traces starting in [start, end] that `expr`
+    accepts, and that window (as `search.graph_between` answers for all traces)."""
+    if not (math.isfinite(start) and math.isfinite(end)) or start > end:
         return [], start, end
     builder = GraphBuilder()
-    for view in matching_views(store, window[0], window[1], expr):
+    for view in matching_views(store, start, math.nextafter(end, math.inf), expr):  # end included
         builder.add(view)
-    return builder.services_json(), window[0], window[1]
+    return builder.services_json(), start, end

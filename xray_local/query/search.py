@@ -3,10 +3,11 @@
 - `summaries_page`: the SQL pre-filter (`filters/sql.py`) picks candidates in time order; a
   candidate whose facts are exact under an exact condition matches without being read, any other is
   loaded and judged by the evaluator; only the traces on the page are turned into summaries.
-- `graph_between`: the service graph from the per-minute cells (`store/cells.py`), so a window
-  costs its minutes, not its traces. The window is widened to whole minutes (every minute it
-  touches counts whole), as X-Ray's own graph is kept per minute. The store counts the traces the
-  background indexer has not derived yet (pending) itself (`TraceReader.graph_cells`).
+- `graph_between`: the service graph from the per-minute cells (`store/cells.py`) for the whole
+  minutes of the window and from the traces' own shares for the parts at its ends, so a window
+  costs its minutes, not its traces, and counts exactly the traces starting in it. The store counts
+  the traces the background indexer has not derived yet (pending) itself (`graph_cells`,
+  `graph_shares_between`).
 
 Pending traces need nothing special in `summaries_page`: their facts are marked not exact (or
 absent), so they are always candidates and judged by the evaluator.
@@ -14,6 +15,7 @@ absent), so they are always candidates and judged by the evaluator.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +27,7 @@ from xray_local.query.graph import GraphBuilder
 from xray_local.query.model import TraceView
 from xray_local.query.summaries import trace_summary_json
 from xray_local.query.views import build_trace_view
-from xray_local.store.cells import minute_of
+from xray_local.store.cells import combine
 from xray_local.store.reads import Candidate
 from xray_local.store.traces import Store
 
@@ -103,11 +105,24 @@ def summaries_page(
 def graph_between(
     store: Store, start: float, end: float
 ) -> tuple[list[dict[str, Any]], float, float]:
-    """The `Services` of the traces starting in the minutes that [start, end] touches, and that
-    window (its start and end on whole minutes)."""
-    first = minute_of(max(start, -1e15))
-    last = minute_of(min(end, 1e15))
-    if first is None or last is None:  # NaN: no minute at all
+    """The `Services` of the traces starting in [start, end], and that window.
+
+    The whole minutes inside the window are read from the per-minute cells; the parts at either
+    end that do not fill a minute are added up from the shares of the traces starting there (at
+    most two minutes of traces), so the answer is exact at any bounds and its cost follows the
+    window's minutes, not the traces stored."""
+    if not (math.isfinite(start) and math.isfinite(end)) or start > end:
         return [], start, end
-    cells = store.graph_cells(first, last)
-    return GraphBuilder.from_cells(cells).services_json(), first * 60.0, (last + 1) * 60.0
+    first_full, last_full = math.ceil(start / 60), math.floor(end / 60) - 1
+    if first_full > last_full:  # no whole minute inside
+        cells = store.graph_shares_between(start, end)
+    else:
+        cells = store.graph_cells(first_full, last_full)
+        for part in (
+            store.graph_shares_between(start, first_full * 60.0, end_included=False),
+            store.graph_shares_between((last_full + 1) * 60.0, end),
+        ):
+            for key, cell in part.items():
+                combine(cells.setdefault(key, {}), cell)
+    cells = {key: cell for key, cell in cells.items() if cell.get("n", 0) > 0}
+    return GraphBuilder.from_cells(cells).services_json(), start, end

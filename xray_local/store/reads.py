@@ -180,6 +180,35 @@ class TraceReader(SqliteFile):
                     combine(total.setdefault((src, dst), {}), cell)
         return {key: cell for key, cell in total.items() if cell.get("n", 0) > 0}
 
+    def graph_shares_between(
+        self, start: float, end: float, end_included: bool = True
+    ) -> dict[tuple[str, str], Cell]:
+        """The graph cells of the traces starting in [start, end] (or [start, end)), added up
+        from each trace's own share: exact at any bounds, for the parts of a window that do not
+        cover whole minutes. A pending trace (or one never derived) is derived here."""
+        upper = "<=" if end_included else "<"
+        total: dict[tuple[str, str], Cell] = {}
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT t.trace_id, f.graph, p.trace_id IS NOT NULL FROM traces t"
+                " LEFT JOIN trace_facts f ON f.trace_id = t.trace_id"
+                " LEFT JOIN pending p ON p.trace_id = t.trace_id"
+                f" WHERE t.start_time >= ? AND t.start_time {upper} ?",
+                (start, end),
+            ).fetchall()
+            underived = [t for t, graph, pending in rows if pending or graph is None]
+            traces = self.load_traces(underived) if underived else {}
+        for _trace_id, graph, pending in rows:
+            if pending or graph is None:
+                continue
+            for src, dst, cell in unpack_share(graph):
+                combine(total.setdefault((src, dst), {}), cell)
+        if traces and self.indexer is not None:
+            for facts in self.indexer.derive(list(traces.values())):
+                for src, dst, cell in facts.graph:
+                    combine(total.setdefault((src, dst), {}), cell)
+        return total
+
     def _graph_snapshot(
         self, first_minute: int, last_minute: int
     ) -> tuple[dict[tuple[str, str], Cell], list[Share], list[Trace]]:
