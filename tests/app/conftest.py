@@ -9,7 +9,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from moto import mock_aws
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+import app.otel_provider as otel_provider
 from app import create_app
 from app.config import Settings
 from tests.support.aws import SignupResources, create_signup_resources
@@ -40,3 +43,14 @@ def app(settings: Settings) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def exporter(monkeypatch: pytest.MonkeyPatch) -> InMemorySpanExporter:
+    """TRACER=opentelemetry apps built in the test export to memory, one span at a time (the
+    same processors otherwise: scrubbed, call ids kept), instead of over OTLP."""
+    memory = InMemorySpanExporter()
+    monkeypatch.setattr(
+        otel_provider, "export_processors", lambda settings: [SimpleSpanProcessor(memory)]
+    )
+    return memory

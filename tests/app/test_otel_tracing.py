@@ -13,11 +13,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-import app.otel_provider as otel_provider
 from app import create_app
 from app.config import Settings, Tracer
 from app.otel_tracing import xray_trace_id
@@ -28,15 +26,6 @@ EMAIL = "Secret.Person@Example.com"
 FORM = {"name": "Ada", "email": EMAIL, "previewAccess": "Yes", "theme": "slate"}
 ROOT = "1-5759e988-bd862e3fe1be46a994272793"
 PARENT = "53995c3f42cd8ad8"
-
-
-@pytest.fixture
-def exporter(monkeypatch: pytest.MonkeyPatch) -> InMemorySpanExporter:
-    memory = InMemorySpanExporter()
-    monkeypatch.setattr(
-        otel_provider, "export_processors", lambda settings: [SimpleSpanProcessor(memory)]
-    )
-    return memory
 
 
 @pytest.fixture

@@ -13,13 +13,10 @@ import time
 from dataclasses import replace
 from typing import Any
 
-import pytest
 from flask import Flask
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-import app.otel_provider as otel_provider
 from app import create_app
 from app.config import Settings
 from app.tracing import add_metadata, annotate, traced_step
@@ -54,15 +51,6 @@ def test_xray_sdk_metadata_and_a_local_subsegment(
     (step,) = segment["subsegments"]
     assert (step["name"], step["namespace"]) == ("validate", "local")  # the app's own work
     assert step["end_time"] - step["start_time"] >= STEP_SECONDS
-
-
-@pytest.fixture
-def exporter(monkeypatch: pytest.MonkeyPatch) -> InMemorySpanExporter:
-    memory = InMemorySpanExporter()
-    monkeypatch.setattr(
-        otel_provider, "export_processors", lambda settings: [SimpleSpanProcessor(memory)]
-    )
-    return memory
 
 
 def test_opentelemetry_metadata_attribute_and_an_internal_span(
