@@ -10,6 +10,7 @@ restarts, so a group someone edited stays as they left it.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 
 import boto3
@@ -28,13 +29,21 @@ FAILED_SIGNUPS_FILTER = (
 )
 
 
+def _reachable(host: str) -> str:
+    """Where to reach a server bound to `host`: loopback for a wildcard bind (every address)."""
+    try:
+        wildcard = not host or ipaddress.ip_address(host).is_unspecified
+    except ValueError:  # a name
+        wildcard = False
+    return "127.0.0.1" if wildcard else host
+
+
 def ensure_failed_signups_group(xray: XRayServer, region: str) -> bool:
     """Create the `failed-signups` group on `xray` unless it exists; True when created. A failure
     is logged, not raised: the stack runs without the group rather than not at all."""
-    host = "127.0.0.1" if xray.host in ("", "0.0.0.0", "::") else xray.host
     client = boto3.client(
         "xray",
-        endpoint_url=f"http://{host}:{xray.port}",
+        endpoint_url=f"http://{_reachable(xray.host)}:{xray.port}",
         region_name=region,
         aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
