@@ -108,8 +108,13 @@ def test_python_m_xray_local_serves_and_stops_on_sigterm(tmp_path: Path) -> None
     )
     try:
         assert proc.stderr is not None
-        line = proc.stderr.readline()
-        assert "API on http://127.0.0.1:" in line, line
+        # With --port 0 the server may first draw a UDP port whose TCP twin is taken, and
+        # werkzeug says "Address already in use" before the next pair is tried: read past it.
+        seen = [proc.stderr.readline()]
+        while "API on " not in seen[-1] and len(seen) < 40 and seen[-1]:
+            seen.append(proc.stderr.readline())
+        line = seen[-1]
+        assert "API on http://127.0.0.1:" in line, seen
         url = line.rsplit("API on ", 1)[1].split(",")[0]
         import urllib.request
 
