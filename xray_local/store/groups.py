@@ -53,6 +53,13 @@ def _record(row: tuple[Any, ...]) -> GroupRecord:
 _COLUMNS = "name, arn, filter, insights, notifications, tags, created"
 
 
+def _row(group: GroupRecord) -> tuple[Any, ...]:
+    """`group` as the values of `_COLUMNS`, in order."""
+    tags = json.dumps(list(group.tags))
+    flags = (int(group.insights), int(group.notifications))
+    return (group.name, group.arn, group.filter, *flags, tags, group.created)
+
+
 class GroupStore:
     """Group rows on `db`'s connection (a `Store`; its lock serialises them with ingest)."""
 
@@ -93,15 +100,7 @@ class GroupStore:
                 return False
             db.execute(
                 f"INSERT INTO xray_groups ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    group.name,
-                    group.arn,
-                    group.filter,
-                    int(group.insights),
-                    int(group.notifications),
-                    json.dumps(list(group.tags)),
-                    group.created,
-                ),
+                _row(group),
             )
         return True
 
@@ -111,15 +110,7 @@ class GroupStore:
         with self._file._transaction() as db:
             db.execute(
                 f"INSERT OR REPLACE INTO xray_groups ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    group.name,
-                    group.arn,
-                    group.filter,
-                    int(group.insights),
-                    int(group.notifications),
-                    json.dumps(list(group.tags)),
-                    group.created,
-                ),
+                _row(group),
             )
 
     def delete(self, name: str) -> bool:
