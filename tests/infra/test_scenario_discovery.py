@@ -19,7 +19,7 @@ import pytest
 
 from infra.local import stack_state
 from tests.support.net import free_port, wait_for_http
-from tests.support.processes import PROJECT_ROOT, run_cli
+from tests.support.processes import run_cli, start_up
 
 
 def _wait_for_file(path: Path, process: subprocess.Popen[str], timeout: float = 60) -> None:
@@ -34,12 +34,7 @@ def _wait_for_file(path: Path, process: subprocess.Popen[str], timeout: float = 
 def test_scenario_finds_a_stack_on_other_ports_and_knows_when_it_is_gone(tmp_path: Path) -> None:
     data = tmp_path / "data"
     ports = {name: free_port() for name in ("port", "aws-port", "xray-port")}
-    argv = [str(Path(sys.executable).with_name("xray-signup")), "up", "--no-generator"]
-    argv += [arg for name, port in ports.items() for arg in (f"--{name}", str(port))]
-    argv += ["--data-dir", str(data), "--workers", "1"]
-    up = subprocess.Popen(
-        argv, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    up = start_up(ports, data, "--workers", "1")
     try:
         wait_for_http(f"http://127.0.0.1:{ports['port']}/health", timeout=60)
         _wait_for_file(data / "stack.json", up)

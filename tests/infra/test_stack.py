@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from tests.support.net import free_port, wait_for_http
-from tests.support.processes import PROJECT_ROOT
+from tests.support.processes import PROJECT_ROOT, start_up
 
 pytestmark = pytest.mark.slow
 
@@ -50,12 +50,7 @@ def _alive(pid: int) -> bool:
 
 def test_up_serves_the_story_and_stops_without_leftovers(tmp_path: Path) -> None:
     ports = {name: free_port() for name in ("port", "aws-port", "xray-port", "locust-port")}
-    argv = [str(Path(sys.executable).with_name("xray-signup")), "up", "--no-generator"]
-    argv += [arg for name, port in ports.items() for arg in (f"--{name}", str(port))]
-    argv += ["--data-dir", str(tmp_path / "data"), "--workers", "1"]
-    stack = subprocess.Popen(
-        argv, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    stack = start_up(ports, tmp_path / "data", "--workers", "1")
     try:
         app = f"http://127.0.0.1:{ports['port']}"
         wait_for_http(app + "/health", timeout=60)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,7 +18,7 @@ from infra.cli import build_parser
 from infra.local import stack_cli
 from infra.local.stack import LocalStack, PortInUse, StackConfig
 from tests.support.net import free_port, wait_for_http
-from tests.support.processes import PROJECT_ROOT
+from tests.support.processes import start_up
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -100,12 +98,7 @@ def test_a_batch_delay_in_the_environment_is_kept(monkeypatch: pytest.MonkeyPatc
 def test_up_with_opentelemetry_tells_the_story_in_the_local_xray(tmp_path: Path) -> None:
     """The whole stack: the app's spans reach the local X-Ray over OTLP and read as segments."""
     ports = {name: free_port() for name in ("port", "aws-port", "xray-port", "locust-port")}
-    argv = [str(Path(sys.executable).with_name("xray-signup")), "up", "--no-generator"]
-    argv += [arg for name, port in ports.items() for arg in (f"--{name}", str(port))]
-    argv += ["--data-dir", str(tmp_path / "data"), "--tracer", "opentelemetry"]
-    stack = subprocess.Popen(
-        argv, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    stack = start_up(ports, tmp_path / "data", "--tracer", "opentelemetry")
     try:
         app = f"http://127.0.0.1:{ports['port']}"
         wait_for_http(app + "/health", timeout=60)

@@ -174,3 +174,17 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [cli, *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=30
     )
+
+
+def start_up(
+    ports: Mapping[str, int], data_dir: Path, *extra: str
+) -> subprocess.Popen[str]:
+    """`xray-signup up --no-generator` on the given ports (option name -> port, e.g.
+    {"port": ..., "aws-port": ...}) and data directory, output merged on a pipe; the caller stops
+    it (SIGINT or SIGTERM) and waits."""
+    argv = [str(Path(sys.executable).with_name("xray-signup")), "up", "--no-generator"]
+    argv += [arg for name, port in ports.items() for arg in (f"--{name}", str(port))]
+    argv += ["--data-dir", str(data_dir), *extra]
+    return subprocess.Popen(
+        argv, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
