@@ -173,22 +173,30 @@ def test_setup_error(broken, name):
 """
 
 
+def run_inner(
+    tmp_path: Path, results: Path, *args: str, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """pytest in `tmp_path` with the reliability plugin, writing to `results`, in a session (and
+    run id) of its own."""
+    env = {k: v for k, v in os.environ.items() if k not in (RUN_ENV, "PYTEST_ADDOPTS")}
+    env.update({RESULTS_ENV: str(results), "PYTHONPATH": str(PROJECT_ROOT)})
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "tests.support.reliability_plugin"]
+        + ["-p", "no:cacheprovider", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def test_a_failing_test_records_no(tmp_path: Path) -> None:
     (tmp_path / "test_inner.py").write_text(textwrap.dedent(INNER))
     results = tmp_path / "reliability.json"
     earlier = row(OLD, nodeid="test_inner.py::test_setup_error[never-recorded]", lost=0)
     results.write_text(json.dumps({"rows": {"fault.never-recorded": earlier}}))
-    env = {k: v for k, v in os.environ.items() if k not in (RUN_ENV, "PYTEST_ADDOPTS")}
-    env.update({RESULTS_ENV: str(results), "PYTHONPATH": str(PROJECT_ROOT)})
-    inner = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "tests.support.reliability_plugin"]
-        + ["-p", "no:cacheprovider", "test_inner.py"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    inner = run_inner(tmp_path, results, "test_inner.py")
     assert inner.returncode == 1, inner.stdout + inner.stderr
     assert "1 failed, 1 passed, 1 error" in inner.stdout, inner.stdout
     rows = json.loads(results.read_text())["rows"]
@@ -210,18 +218,10 @@ def test_one_run_id_across_xdist_workers(tmp_path: Path) -> None:
             textwrap.dedent(INNER).replace("fault.holds", f"fault.holds-{name}")
         )
     results = tmp_path / "reliability.json"
-    env = {k: v for k, v in os.environ.items() if k not in (RUN_ENV, "PYTEST_ADDOPTS")}
-    env.update({RESULTS_ENV: str(results), "PYTHONPATH": str(PROJECT_ROOT)})
-    inner = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-n", "2", "--dist", "loadfile"]
-        + ["-p", "tests.support.reliability_plugin", "-p", "no:cacheprovider", "-k", "holds"]
-        + ["test_inner_a.py", "test_inner_b.py"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    inner = run_inner(
+        tmp_path, results, "-n", "2", "--dist", "loadfile", "-k", "holds",
+        "test_inner_a.py", "test_inner_b.py", timeout=120,
+    )  # fmt: skip
     assert inner.returncode == 0, inner.stdout + inner.stderr
     assert "2 passed" in inner.stdout, inner.stdout
     rows = json.loads(results.read_text())["rows"]
