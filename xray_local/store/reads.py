@@ -174,10 +174,7 @@ class TraceReader(SqliteFile):
         for share in stale:
             for src, dst, cell in share:
                 combine(total.setdefault((src, dst), {}), cell, -1)
-        if pending and self.indexer is not None:
-            for facts in self.indexer.derive(pending):
-                for src, dst, cell in facts.graph:
-                    combine(total.setdefault((src, dst), {}), cell)
+        self._add_derived(total, pending)
         return {key: cell for key, cell in total.items() if cell.get("n", 0) > 0}
 
     def graph_shares_between(
@@ -203,11 +200,17 @@ class TraceReader(SqliteFile):
                 continue
             for src, dst, cell in unpack_share(graph):
                 combine(total.setdefault((src, dst), {}), cell)
-        if traces and self.indexer is not None:
-            for facts in self.indexer.derive(list(traces.values())):
-                for src, dst, cell in facts.graph:
-                    combine(total.setdefault((src, dst), {}), cell)
+        self._add_derived(total, list(traces.values()))
         return total
+
+    def _add_derived(self, total: dict[tuple[str, str], Cell], traces: list[Trace]) -> None:
+        """Add to `total` the graph shares of `traces` as the indexer derives them now (the
+        traces it has not derived yet; nothing without an indexer)."""
+        if not traces or self.indexer is None:
+            return
+        for facts in self.indexer.derive(traces):
+            for src, dst, cell in facts.graph:
+                combine(total.setdefault((src, dst), {}), cell)
 
     def _graph_snapshot(
         self, first_minute: int, last_minute: int
