@@ -124,14 +124,15 @@ def series(
     """The points of `count` periods from `start` (a multiple of `period`, itself a multiple of
     60): from the minute cells, or from the traces of `group` when one is given."""
     points = []
-    grouped = _group_cells(store, start, start + count * period, period, group) if group else {}
+    if group is not None:
+        by_period = _group_cells(store, start, start + count * period, period, group)
+    else:  # every period's cells in one read of the minutes
+        first = int(start // 60)
+        minutes = period // 60
+        by_period = store.graph_cells_by_period(first, first + count * minutes - 1, minutes)
     for index in range(count):
         at = start + index * period
-        if group is not None:
-            cells = grouped.get(index, {})
-        else:
-            first = int(at // 60)
-            cells = store.graph_cells(first, first + period // 60 - 1)
+        cells = by_period.get(index, {})
         chosen = select(cells, entity)
         if chosen is None:
             continue

@@ -7,7 +7,7 @@ large range) never holds the UDP writer back for long.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,12 +170,29 @@ class TraceReader(SqliteFile):
     def graph_cells(self, first_minute: int, last_minute: int) -> dict[tuple[str, str], Cell]:
         """The graph's cells (node: dst ''; edge) added up over the minutes in the range,
         counting pending traces as they are now (derived here when the indexer has not yet)."""
-        total, stale, pending = self._graph_snapshot(first_minute, last_minute)
-        for share in stale:
+        span = max(last_minute - first_minute + 1, 1)
+        return self.graph_cells_by_period(first_minute, last_minute, span).get(0, {})
+
+    def graph_cells_by_period(
+        self, first_minute: int, last_minute: int, minutes_per_period: int
+    ) -> dict[int, dict[tuple[str, str], Cell]]:
+        """`graph_cells` for each period of `minutes_per_period` minutes from `first_minute`
+        (keyed by the period's index), read in one pass: what a time series asks for."""
+
+        def period(minute: int) -> int:
+            return (minute - first_minute) // minutes_per_period
+
+        totals, stale, pending = self._graph_snapshot(first_minute, last_minute, period)
+        for index, share in stale:
+            cells = totals.setdefault(index, {})
             for src, dst, cell in share:
-                combine(total.setdefault((src, dst), {}), cell, -1)
-        self._add_derived(total, pending)
-        return {key: cell for key, cell in total.items() if cell.get("n", 0) > 0}
+                combine(cells.setdefault((src, dst), {}), cell, -1)
+        for index, traces in pending.items():
+            self._add_derived(totals.setdefault(index, {}), traces)
+        return {
+            index: {key: cell for key, cell in cells.items() if cell.get("n", 0) > 0}
+            for index, cells in totals.items()
+        }
 
     def graph_shares_between(
         self, start: float, end: float, end_included: bool = True
@@ -213,21 +230,24 @@ class TraceReader(SqliteFile):
                 combine(total.setdefault((src, dst), {}), cell)
 
     def _graph_snapshot(
-        self, first_minute: int, last_minute: int
-    ) -> tuple[dict[tuple[str, str], Cell], list[Share], list[Trace]]:
-        """The minutes' cells as stored, the shares in them of traces pending since (stale: to
-        take out) and the pending traces starting in the minutes (to add), read as one moment."""
+        self, first_minute: int, last_minute: int, period: Callable[[int], int]
+    ) -> tuple[
+        dict[int, dict[tuple[str, str], Cell]], list[tuple[int, Share]], dict[int, list[Trace]]
+    ]:
+        """Per period (`period(minute)`), the minutes' cells as stored, the shares in them of
+        traces pending since (stale: to take out) and the pending traces starting in them (to
+        add), read as one moment."""
         bounds = (first_minute * 60.0 - 1, (last_minute + 1) * 60.0 + 1)
-        total: dict[tuple[str, str], Cell] = {}
+        totals: dict[int, dict[tuple[str, str], Cell]] = {}
         with self._lock:
             rows = self._db.execute(
-                "SELECT src, dst, cell FROM graph_minutes WHERE minute >= ? AND minute <= ?"
-                " ORDER BY minute",
+                "SELECT minute, src, dst, cell FROM graph_minutes"
+                " WHERE minute >= ? AND minute <= ? ORDER BY minute",
                 (first_minute, last_minute),
             ).fetchall()
             stale = self._db.execute(
-                "SELECT f.graph FROM pending p JOIN trace_facts f ON f.trace_id = p.trace_id"
-                " WHERE f.minute >= ? AND f.minute <= ?",
+                "SELECT f.minute, f.graph FROM pending p JOIN trace_facts f"
+                " ON f.trace_id = p.trace_id WHERE f.minute >= ? AND f.minute <= ?",
                 (first_minute, last_minute),
             ).fetchall()
             starts = self._db.execute(
@@ -240,9 +260,16 @@ class TraceReader(SqliteFile):
                 t for t, m in minutes.items() if m is not None and first_minute <= m <= last_minute
             ]
             traces = self.load_traces(ids) if ids else {}
-        for src, dst, text in rows:
-            combine(total.setdefault((src, dst), {}), json.loads(text))
-        return total, [unpack_share(packed) for (packed,) in stale], list(traces.values())
+        for minute, src, dst, text in rows:
+            cells = totals.setdefault(period(minute), {})
+            combine(cells.setdefault((src, dst), {}), json.loads(text))
+        pending: dict[int, list[Trace]] = {}
+        for trace_id, trace in traces.items():
+            minute = minutes[trace_id]
+            if minute is not None:  # always: only traces in range were loaded
+                pending.setdefault(period(minute), []).append(trace)
+        taken = [(period(minute), unpack_share(packed)) for minute, packed in stale]
+        return totals, taken, pending
 
     def bytes_used(self) -> int:
         """Bytes of the database's pages in use (free pages left by deletions not counted)."""
