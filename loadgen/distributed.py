@@ -26,7 +26,7 @@ from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRu
 
 from loadgen.pacing import Pacer
 from loadgen.sender import Run
-from loadgen.shares import SHARE_MESSAGE, Share, ShareBook
+from loadgen.shares import SHARE_MESSAGE, SWITCH_MARGIN, Share, ShareBook
 
 __all__ = [
     "MASTER_SILENCE",
@@ -93,8 +93,14 @@ def apply_share(run: Run, share: Share) -> bool:
     grid = share.grid(time.time(), time.monotonic())
     if run.pacer is None:
         run.pacer = Pacer.on(grid)
-    else:
-        run.pacer.follow(grid)
+    elif not run.pacer.follow(grid):
+        log.warning(
+            "share v%d came after this worker had passed slot %d: the slots it sent from there"
+            " on may repeat another worker's (the master's margin is %.3g s)",
+            share.version,
+            share.first_slot,
+            SWITCH_MARGIN,
+        )
     return True
 
 

@@ -82,8 +82,8 @@ class Pacer:
     taken: int = 0
     skipped: int = 0
     stopped: bool = False
-    _next: GridSpec | None = field(default=None, repr=False)
-    _stop_at: int | None = field(default=None, repr=False)
+    #: Grid changes not reached yet, in slot order: (first slot, the grid, or None for a release).
+    _pending: list[tuple[int, GridSpec | None]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         GridSpec(
@@ -139,23 +139,26 @@ class Pacer:
             self.taken += 1
             return slot
 
-    def follow(self, grid: GridSpec) -> None:
+    def follow(self, grid: GridSpec) -> bool:
         """Move to `grid` once this worker's next slot number reaches `grid.first_slot`.
 
-        Slots numbered below it stay this worker's on the old grid; from it on, the new grid's
-        partition holds, so no number is ever owned by two workers. After a `release`, the old
-        grid ends where the release said, and the new one takes over from there."""
-        if self.stopped:
-            self._move_to(grid)
-            return
-        self._next = grid
-        self._switch_if_reached()
+        Slots numbered below it stay this worker's on the grid that holds them; from it on, the
+        new grid's partition holds, so no number is ever owned by two workers. Changes queue up
+        in slot order: when the master draws two grids within its margin (Locust reports user
+        counts in steps while it rebalances), the worker still switches to the first at its
+        first slot and to the second at its own, as every other worker does; a later change
+        replaces only what an earlier one said from its first slot on.
+
+        False when the grid came late: this worker had already claimed slot numbers from
+        `grid.first_slot` on, which the new grid may give to another worker."""
+        on_time = self.stopped or not self.taken or self.number(self.taken - 1) < grid.first_slot
+        self._schedule(grid.first_slot, grid)
+        return on_time
 
     def release(self, first_slot: int) -> None:
         """This worker owns no slot numbered `first_slot` or above (until a new `follow`): the
         master has left it out of a new grid, e.g. while Locust moved its users elsewhere."""
-        self._stop_at = first_slot if self._stop_at is None else min(self._stop_at, first_slot)
-        self._switch_if_reached()
+        self._schedule(first_slot, None)
 
     def set_rate(self, rate_per_minute: float) -> None:
         """Change the rate mid-run: the next slot comes one new interval after the last one.
@@ -187,28 +190,34 @@ class Pacer:
             behind -= 1
         return behind
 
+    def _schedule(self, first_slot: int, grid: GridSpec | None) -> None:
+        kept = [change for change in self._pending if change[0] < first_slot]
+        self._pending = [*kept, (first_slot, grid)]
+        self._switch_if_reached()
+
     def _slots_before_switch(self) -> int | None:
-        """How many of this worker's slots of the current grid precede the pending grid or the
-        release (whichever comes first)."""
-        following = self._next.first_slot if self._next is not None else None
-        ends = [n for n in (self._stop_at, following) if n is not None]
-        if self.stopped or not ends:
+        """How many of this worker's slots of the current grid precede the next pending change
+        (a new grid or a release)."""
+        if self.stopped or not self._pending:
             return None
-        offsets = min(ends) - self.first_slot - self.share_index
+        offsets = self._pending[0][0] - self.first_slot - self.share_index
         return max(0, -(-offsets // self.share_count))
 
     def _switch_if_reached(self) -> None:
-        limit = self._slots_before_switch()
-        if limit is None or self.taken < limit:
-            return
-        if self._next is None:
-            self.stopped, self._stop_at = True, None
-            return
-        grid, self._next = self._next, None
-        self._move_to(grid)
+        """Apply every pending change this worker has reached. A stopped (released) worker
+        holds no slot, so the next change applies at once: its first slot is ahead anyway."""
+        while self._pending:
+            limit = self._slots_before_switch()
+            if limit is not None and self.taken < limit:
+                return
+            _, grid = self._pending.pop(0)
+            if grid is None:
+                self.stopped = True
+            else:
+                self._move_to(grid)
 
     def _move_to(self, grid: GridSpec) -> None:
         self.rate_per_minute, self.anchor = grid.rate_per_minute, grid.anchor
         self.share_index, self.share_count = grid.share_index, grid.share_count
         self.first_slot, self.taken = grid.first_slot, 0
-        self.stopped, self._stop_at = False, None
+        self.stopped = False

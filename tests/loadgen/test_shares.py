@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+from collections import Counter
+from dataclasses import dataclass, field
 
-from loadgen.pacing import Pacer
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from loadgen.pacing import GridSpec, Pacer
 from loadgen.shares import Share, ShareBook
 
 
@@ -123,3 +128,107 @@ def test_releases_round_trip() -> None:
     assert Share.from_message(release.to_message()) == release
     with pytest.raises(ValueError):
         Share.from_message({**release.to_message(), "index": 1})
+
+
+def test_a_release_that_comes_while_a_grid_is_pending_still_holds_after_the_switch() -> None:
+    """Found in CI: a worker heard grid v2 (from slot 67) and at once a release from slot 68
+    (Locust had moved its user away). It switched to v2 at 67 and forgot the release, so when
+    it got a user back it sent v2's slots 71, 74, ... that other workers owned."""
+    pacer = Pacer(600, anchor=0.0, share_index=1, share_count=2)
+    pacer.follow(GridSpec(600, 6.7, first_slot=67, share_index=1, share_count=3))
+    pacer.release(68)
+    numbers = [slot.number for t in range(0, 120) if (slot := pacer.take(t * 0.1 + 1e-9))]
+    assert numbers == [*range(1, 67, 2)]  # v1's odd slots; v2 would give it 68, released
+    assert pacer.stopped
+
+
+def test_two_grids_drawn_within_the_margin_are_followed_one_after_the_other() -> None:
+    """Found in CI: grids from slot 100 and 101 drawn 0.1 s apart. The second replaced the
+    first, so the worker kept its old grid up to 101 while the others had switched at 100."""
+    pacer = Pacer(600, anchor=0.0, share_index=1, share_count=2)
+    pacer.follow(GridSpec(600, 10.0, first_slot=100, share_index=0, share_count=1))
+    pacer.follow(GridSpec(600, 10.1, first_slot=101, share_index=1, share_count=2))
+    numbers = [slot.number for t in range(95, 106) if (slot := pacer.take(t * 0.1 + 1e-9))]
+    assert numbers == [95, 97, 99, 100, 102, 104]
+
+
+def test_a_grid_that_comes_after_its_first_slot_is_reported_late() -> None:
+    pacer = Pacer(600, anchor=0.0)
+    numbers = [slot.number for t in range(0, 12) if (slot := pacer.take(t * 0.1 + 1e-9))]
+    assert numbers[-1] == 11
+    assert not pacer.follow(GridSpec(600, 1.0, first_slot=10, share_index=0, share_count=2))
+    assert pacer.follow(GridSpec(600, 3.0, first_slot=30, share_index=0, share_count=2))
+
+
+@dataclass
+class _Worker:
+    """A simulated worker process: whether it runs a user, its pacer, its inbox of shares."""
+
+    running: bool = False
+    pacer: Pacer | None = None
+    version: int = 0
+    inbox: list[tuple[int, Share]] = field(default_factory=list)
+
+    def hear(self, share: Share, now: float) -> None:
+        """What apply_share does, on the simulation's one clock."""
+        if share.version <= self.version:
+            return
+        self.version = share.version
+        if share.is_release:
+            if self.pacer is not None:
+                self.pacer.release(share.first_slot)
+        elif self.pacer is None:
+            self.pacer = Pacer.on(share.grid(now, now))
+        else:
+            assert self.pacer.follow(share.grid(now, now))  # every share inside the margin
+
+
+_TICK = 0.01  # seconds
+_WORKERS = "abcd"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_no_slot_is_sent_twice_whatever_the_order_of_joins_leaves_and_rebalancing(
+    data: st.DataObject,
+) -> None:
+    """Users move between workers at random moments, often several times within the master's
+    margin; the master sees each move a little later (or earlier) than it happens; each share
+    reaches its worker after a random delay shorter than the margin, in order. No slot number
+    may be sent by two workers."""
+    moves = data.draw(
+        st.lists(
+            st.tuples(st.integers(0, 1200), st.frozensets(st.sampled_from(_WORKERS))),
+            min_size=1,
+            max_size=10,
+        )
+    )
+    book = ShareBook("run1", margin=1.0)
+    workers = {name: _Worker() for name in _WORKERS}
+    truth: dict[int, frozenset[str]] = {}
+    view: dict[int, frozenset[str]] = {}
+    for tick, running in moves:
+        truth[tick] = running
+        view[tick + data.draw(st.integers(-20, 30))] = running  # the master's reports lag or lead
+    seen: frozenset[str] = frozenset()
+    numbers: list[int] = []
+    for tick in range(-20, 1500):
+        now = tick * _TICK
+        for name in _WORKERS:
+            if tick in truth:
+                workers[name].running = name in truth[tick]
+        seen = view.get(tick, seen)
+        if seen and book.update(sorted(seen), 600, now):
+            for name, share in {**book.releases(), **book.shares()}.items():
+                inbox = workers[name].inbox
+                after = max([tick + data.draw(st.integers(0, 60)), *(t for t, _ in inbox)])
+                inbox.append((after, share))
+        for worker in workers.values():
+            while worker.inbox and worker.inbox[0][0] <= tick:
+                worker.hear(worker.inbox.pop(0)[1], now)
+            if worker.running and worker.pacer is not None:
+                slot = worker.pacer.take(now)
+                if slot is not None:
+                    numbers.append(slot.number)
+    repeated = sorted(n for n, count in Counter(numbers).items() if count > 1)
+    assert not repeated, f"slots sent by two workers: {repeated}"

@@ -49,6 +49,8 @@ class Cluster:
             "--run-time", run_time, "--only-summary", "--summary-json", str(self.summary), *extra,
         )  # fmt: skip
         self.workers: list[subprocess.Popen[bytes]] = []
+        #: Every line the processes logged about shares: why a slot went to whom, if one repeats.
+        self.share_history: list[str] = []
 
     def _start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         argv = locust_argv(*args, "--host", self.target, "--signup-rate", str(RATE))
@@ -67,6 +69,12 @@ class Cluster:
         master_log = (self.logs / "master.log").read_text(errors="replace")
         assert self.summary.exists(), master_log[-3000:]
         result: dict[str, Any] = json.loads(self.summary.read_text())
+        self.share_history = [
+            f"{log.stem}: {line.strip()}"
+            for log in sorted(self.logs.glob("*.log"))
+            for line in log.read_text(errors="replace").splitlines()
+            if "share" in line
+        ]
         return result
 
     def stop(self) -> None:
@@ -90,10 +98,13 @@ def per_second(times: list[float], start: float, end: float) -> float:
     return len([t for t in times if start <= t < end]) / (end - start)
 
 
-def check_no_shared_slot(result: dict[str, Any], stub: StubService) -> None:
+def check_no_shared_slot(result: dict[str, Any], stub: StubService, group: Cluster) -> None:
     ledger = result["ledger"]
     slots = Counter(e["slot"] for e in ledger)
-    assert not [s for s, n in slots.items() if n > 1], "slots sent by two workers"
+    shared = sorted(s for s, n in slots.items() if n > 1)
+    assert not shared, f"slots {shared} sent by two workers; shares:\n" + "\n".join(
+        group.share_history
+    )
     keys = Counter(a.key for a in stub.arrivals)
     assert set(keys.values()) == {1}  # no retries here: every request its own signup
     # what the ledger calls answered, the service saw (a request cut off by the end of the run
@@ -107,7 +118,7 @@ def test_a_master_without_expect_workers_sends_the_total_rate_over_two_workers()
         group.add_worker()
         group.add_worker()
         result = group.result(timeout=50)
-    check_no_shared_slot(result, stub)
+    check_no_shared_slot(result, stub, group)
     ledger = result["ledger"]
     assert len({e["worker"] for e in ledger}) == 2  # both took part
     sent = sorted(e["sent_at"] for e in ledger)
@@ -129,7 +140,7 @@ def test_a_crashed_worker_replaced_by_a_new_one_leaves_no_slot_shared_and_the_ra
         crashed_at = stub.arrivals[-1].at
         group.add_worker()
         result = group.result(timeout=50)
-    check_no_shared_slot(result, stub)
+    check_no_shared_slot(result, stub, group)
     ledger = result["ledger"]
     workers_after = {e["worker"] for e in ledger if e["sent_at"] > crashed_at + 7}
     assert len(workers_after) == 2 and len({e["worker"] for e in ledger}) == 3
@@ -163,4 +174,4 @@ def test_a_worker_cut_off_from_its_master_stops_sending_until_it_hears_from_it_a
     silent_sends = [a for a in stub.arrivals if frozen_at < a.at < paused_at]
     last_silent = max((a.at for a in silent_sends), default=frozen_at)
     assert last_silent - frozen_at <= 3.6  # it stopped within 2.5 s + one heartbeat
-    check_no_shared_slot(result, stub)
+    check_no_shared_slot(result, stub, group)
