@@ -20,8 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from xray_local.api.validation import InvalidRequest, decode_token, encode_token, parse_body
-from xray_local.query.filters import FilterSyntaxError
+from xray_local.api.validation import (
+    InvalidRequest,
+    decode_token,
+    encode_token,
+    parse_body,
+    parse_filter_text,
+)
 from xray_local.query.filters.ast import Expr, Group, MatchAll
 from xray_local.query.filters.parser import parse as parse_filter
 from xray_local.query.scoped import mentions_group, resolve_groups
@@ -100,12 +105,7 @@ def _filter(body: dict[str, Any]) -> str | None:
     text = body.get("FilterExpression")
     if text is None:
         return None
-    if not isinstance(text, str):
-        raise InvalidRequest("FilterExpression must be a string")
-    try:
-        expr = parse_filter(text)
-    except FilterSyntaxError as exc:
-        raise InvalidRequest(str(exc)) from exc
+    expr = parse_filter_text(text)
     if mentions_group(expr):
         raise InvalidRequest("A group's FilterExpression cannot refer to a group (group.name/arn)")
     return text if text.strip() else None

@@ -12,11 +12,16 @@ import json
 from datetime import datetime
 from typing import Any
 
+from xray_local.query.filters import FilterSyntaxError
+from xray_local.query.filters.ast import Expr
+from xray_local.query.filters.parser import parse
+
 __all__ = [
     "InvalidRequest",
     "decode_token",
     "encode_token",
     "parse_body",
+    "parse_filter_text",
     "require_list",
     "require_time",
     "time_range",
@@ -75,6 +80,17 @@ def time_range(body: dict[str, Any]) -> tuple[float, float]:
     if start > end:
         raise InvalidRequest("StartTime must be before EndTime")
     return start, end
+
+
+def parse_filter_text(text: Any) -> Expr:
+    """A FilterExpression member's value, parsed: its syntax error (with the position) or a
+    value that is not a string becomes the InvalidRequest AWS would answer."""
+    if not isinstance(text, str):
+        raise InvalidRequest("FilterExpression must be a string")
+    try:
+        return parse(text)
+    except FilterSyntaxError as exc:
+        raise InvalidRequest(str(exc)) from exc
 
 
 def require_list(body: dict[str, Any], name: str, of: type = str) -> list[Any]:

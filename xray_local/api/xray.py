@@ -23,13 +23,12 @@ from xray_local.api.validation import (
     decode_token,
     encode_token,
     parse_body,
+    parse_filter_text,
     require_list,
     time_range,
 )
 from xray_local.ingest.protocol import ProtocolError, validate_document
 from xray_local.ingest.udp import IngestCounters
-from xray_local.query.filters import FilterSyntaxError
-from xray_local.query.filters.parser import parse as parse_filter
 from xray_local.query.graph import service_graph
 from xray_local.query.index import ensure_indexed
 from xray_local.query.model import TraceView
@@ -142,9 +141,7 @@ def _sampling(body: dict[str, Any]) -> dict[str, Any]:
     return {"Sampling": on, "SamplingStrategy": body.get("SamplingStrategy") if on else None}
 
 
-def _next_page_sampling(
-    body: dict[str, Any], asked: dict[str, Any], first: Any
-) -> dict[str, Any]:
+def _next_page_sampling(body: dict[str, Any], asked: dict[str, Any], first: Any) -> dict[str, Any]:
     """A next page samples as the first page did (its NextToken says how): a request that leaves
     Sampling out keeps it, one that names a different setting asks another query."""
     if not isinstance(first, dict):  # a token from before tokens carried it
@@ -163,13 +160,8 @@ def get_trace_summaries() -> Response:
     if range_type not in _TIME_RANGE_TYPES:
         raise InvalidRequest(f"TimeRangeType must be one of {', '.join(_TIME_RANGE_TYPES)}")
     expression = body.get("FilterExpression") or ""
-    if not isinstance(expression, str):
-        raise InvalidRequest("FilterExpression must be a string")
-    try:
-        expr = parse_filter(expression)
-    except FilterSyntaxError as exc:
-        raise InvalidRequest(str(exc)) from exc
-    expr = resolve_filter(expr)  # group.name = "g": the group's own filter expression
+    # group.name = "g" stands for the group's own filter expression
+    expr = resolve_filter(parse_filter_text(expression))
     sampling = _sampling(body)
     query = [start, end, range_type, expression]
     cursor: tuple[float, str] | None = None
