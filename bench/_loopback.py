@@ -1,5 +1,6 @@
-"""Loopback helpers the benchmarks own: a free port, waiting for a listener, and a UDP socket
-listening as the X-Ray daemon (collecting what the SDK sends).
+"""Loopback helpers the benchmarks own: a free port, waiting for a listener, a UDP socket
+listening as the X-Ray daemon (collecting what the SDK sends), and a boto3 client for an
+xray_local API on loopback.
 
 The test suite uses these too (tests/support/net.py and udp.py re-export them): the benchmarks
 never import the tests, so the one copy lives here; the product imports neither.
@@ -15,7 +16,9 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-__all__ = ["DaemonListener", "free_port", "wait_for_http"]
+import boto3
+
+__all__ = ["DaemonListener", "free_port", "local_client", "wait_for_http"]
 
 
 def free_port() -> int:
@@ -24,6 +27,18 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def local_client(endpoint_url: str, service: str = "xray", region: str = "us-east-1") -> Any:
+    """A boto3 client for xray_local's X-Ray (or CloudWatch Logs) API at `endpoint_url`: any
+    credentials do, the region is the one signed in."""
+    return boto3.client(
+        service,
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 def wait_for_http(url: str, timeout: float = 20.0) -> None:

@@ -29,8 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
-
+from bench._loopback import local_client
 from bench._results import record
 from bench._xray_common import row, signup_doc, spread
 from xray_local.query.index import ensure_indexed
@@ -182,13 +181,7 @@ def _rows(figures: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _client(server: XRayServer) -> Any:
-    return boto3.client(
-        "xray",
-        endpoint_url=server.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return local_client(server.endpoint_url)
 
 
 def _figures(

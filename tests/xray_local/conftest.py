@@ -6,9 +6,9 @@ import socket
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
+from tests.xray_local.segments import client_for
 from xray_local.server import XRayServer
 
 
@@ -23,13 +23,7 @@ def xray_server() -> Iterator[XRayServer]:
 
 @pytest.fixture
 def xray_client(xray_server: XRayServer) -> Any:
-    return boto3.client(
-        "xray",
-        endpoint_url=xray_server.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return client_for(xray_server)
 
 
 @pytest.fixture

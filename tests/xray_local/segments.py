@@ -6,8 +6,7 @@ import json
 import os
 from typing import Any
 
-import boto3
-
+from bench._loopback import local_client
 from xray_local.server import XRayServer
 
 __all__ = ["client_for", "put", "request_segment"]
@@ -15,13 +14,7 @@ __all__ = ["client_for", "put", "request_segment"]
 
 def client_for(server: XRayServer, region: str = "us-east-1") -> Any:
     """A boto3 X-Ray client for `server` (any credentials do; the region is signed in)."""
-    return boto3.client(
-        "xray",
-        endpoint_url=server.endpoint_url,
-        region_name=region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return local_client(server.endpoint_url, region=region)
 
 
 def request_segment(

@@ -8,8 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import boto3
-
+from tests.xray_local.segments import client_for
 from tests.xray_local.xl_docs import datagram, signup_segment
 from xray_local.query.index import TraceIndexer
 from xray_local.server import XRayServer
@@ -83,10 +82,7 @@ def test_answers_do_not_depend_on_how_far_behind_the_indexer_is(tmp_path: Path) 
         for doc in docs[60:]:
             server._receiver.handle(datagram(doc))  # type: ignore[union-attr]
         server.flush()
-        client = boto3.client(
-            "xray", endpoint_url=server.endpoint_url, region_name="us-east-1",
-            aws_access_key_id="x", aws_secret_access_key="x",
-        )  # fmt: skip
+        client = client_for(server)
         assert store.pending_count() == 60
         status = server.app.test_client().get("/status").get_json()
         assert status["index_backlog"] == 60

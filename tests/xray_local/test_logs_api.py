@@ -7,10 +7,10 @@ import json
 import time
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from bench._loopback import local_client
 from xray_local.api import logs as logs_api
 from xray_local.query.logpatterns import PatternError, compile_pattern
 from xray_local.server import XRayServer
@@ -22,13 +22,7 @@ T2 = "1-65a1b2c3-fedcba9876543210fedcba98"
 
 @pytest.fixture
 def logs(xray_server: XRayServer) -> Any:
-    return boto3.client(
-        "logs",
-        endpoint_url=xray_server.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return local_client(xray_server.endpoint_url, "logs")
 
 
 def now_ms() -> int:

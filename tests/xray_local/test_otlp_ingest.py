@@ -32,7 +32,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from tests.xray_local.sdk_traffic import make_recorder, signup
-from tests.xray_local.xl_docs import validate
+from tests.xray_local.xl_docs import SIGNUP_REQUEST_ATTRIBUTES, validate
 from xray_local.ingest.otlp import MAX_BODY_BYTES, MAX_SPANS
 from xray_local.server import XRayServer
 
@@ -55,17 +55,9 @@ def export_signup(endpoint: str, duplicate: bool, compression: Compression) -> s
     exporter = OTLPSpanExporter(endpoint=endpoint, compression=compression)
     provider.add_span_processor(SimpleSpanProcessor(exporter))  # children arrive first
     tracer = provider.get_tracer("tests.otlp")
-    http = {
-        "http.method": "POST",
-        "http.scheme": "http",
-        "http.host": "127.0.0.1:8000",
-        "http.target": "/signup",
-        "http.user_agent": "locust/2.47",
-        "net.peer.ip": "127.0.0.1",
-    }
     aws = {"rpc.system": "aws-api", "cloud.region": "us-east-1", "aws.request_id": "R" * 20}
     with tracer.start_as_current_span(
-        "POST /signup", kind=SpanKind.SERVER, attributes=http
+        "POST /signup", kind=SpanKind.SERVER, attributes=SIGNUP_REQUEST_ATTRIBUTES
     ) as root:
         with tracer.start_as_current_span(
             "DynamoDB.PutItem",

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.xray_local.xl_docs import signup_segment, validate
+from tests.xray_local.xl_docs import SIGNUP_REQUEST_ATTRIBUTES, signup_segment, validate
 from xray_local.ingest.otlp import Span, SpanEvent
 from xray_local.ingest.otlp_segments import (
     MAX_SPAN_AGE,
@@ -116,17 +116,7 @@ def sns(parent: str = "a1b2c3d4e5f60718") -> Span:
 
 
 def server(status: int) -> Span:
-    return make_span(
-        attributes={
-            "http.method": "POST",
-            "http.scheme": "http",
-            "http.host": "127.0.0.1:8000",
-            "http.target": "/signup",
-            "http.user_agent": "locust/2.47",
-            "net.peer.ip": "127.0.0.1",
-            "http.status_code": status,
-        }
-    )
+    return make_span(attributes={**SIGNUP_REQUEST_ATTRIBUTES, "http.status_code": status})
 
 
 def graph_of(docs: list[dict[str, Any]]) -> tuple[set[Any], set[Any]]:

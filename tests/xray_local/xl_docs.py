@@ -17,6 +17,15 @@ import jsonschema
 SCHEMA_PATH = Path(__file__).with_name("segment-document-schema-v1.0.0.json")
 _VALIDATOR = jsonschema.Draft4Validator(json.loads(SCHEMA_PATH.read_text()))
 HEADER = b'{"format":"json","version":1}\n'
+#: The attributes OpenTelemetry's Flask instrumentation puts on the signup request's server span.
+SIGNUP_REQUEST_ATTRIBUTES = {
+    "http.method": "POST",
+    "http.scheme": "http",
+    "http.host": "127.0.0.1:8000",
+    "http.target": "/signup",
+    "http.user_agent": "locust/2.47",
+    "net.peer.ip": "127.0.0.1",
+}
 
 
 def validate(doc: dict[str, Any]) -> dict[str, Any]:
